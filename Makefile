@@ -1,0 +1,36 @@
+# Citypin: two commands do all the set-up (see README).
+#   make run   install what is missing, start the embedded PostGIS, migrate, load the demo, serve
+#   make test  the same set-up, then the whole test suite (browser tests included)
+PY      := .venv/bin/python
+PORT    ?= 8000
+
+.PHONY: run test setup db migrate demo serve bench stop-db clean-db
+
+setup:
+	@bash scripts/install.sh
+
+db: setup
+	@bash scripts/db.sh
+
+migrate: db
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py compilemessages -v 0 >/dev/null 2>&1 || true
+
+demo: migrate
+	@$(PY) manage.py load_demo
+
+run: demo
+	@echo "Citypin on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: db
+	@$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: migrate
+	@$(PY) bench/route.py
+
+stop-db:
+	@bash scripts/db-stop.sh
+
+clean-db: stop-db
+	rm -rf .data/postgres

@@ -1,0 +1,102 @@
+"""Spatial reference data: administrative and service areas, asset layers and their assets.
+
+Every geometry is stored in WGS-84 (SRID 4326). Distances are measured in metres on the
+geography type (see the expression indexes in the migrations), never in degrees.
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models.expressions import RawSQL
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualName(models.Model):
+    """A Vietnamese and an English name; `name` gives the one for the active language."""
+
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "vi").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_vi
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AreaQuerySet(models.QuerySet):
+    def update_area_m2(self) -> int:
+        """Recompute area_m2 (m², on the WGS-84 ellipsoid) in SQL."""
+        return self.update(area_m2=RawSQL("ST_Area(boundary::geography)", []))
+
+
+class Area(BilingualName):
+    """An administrative unit or service area, e.g. a province or a ward (phường/xã)."""
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("province / city")
+        WARD = "ward", _("ward / commune")
+        SERVICE_AREA = "service_area", _("service area")
+        OTHER = "other", _("other")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=40)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # srid=4326, lon/lat; GiST index on the geometry, and on boundary::geography (migration 0002).
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)
+    # Area on the ellipsoid in m²; kept by save() and the importer. "The smaller area wins" in routing.
+    area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="area_kind_code_unique")]
+        ordering = ["kind", "code"]
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        Area.objects.filter(pk=self.pk).update_area_m2()
+
+
+class AssetLayer(BilingualName):
+    """A kind of physical asset departments are responsible for: roads, drains, street lights."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("asset layer")
+        verbose_name_plural = _("asset layers")
+        ordering = ["code"]
+
+
+class Asset(models.Model):
+    """One asset (a road segment, a lamp post), with a class used by routing rules."""
+
+    layer = models.ForeignKey(AssetLayer, verbose_name=_("layer"), on_delete=models.CASCADE, related_name="assets")
+    code = models.CharField(_("code"), max_length=80)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    # e.g. for roads: "national", "provincial", "district"; free text, matched by routing rules.
+    asset_class = models.CharField(_("class"), max_length=40, db_index=True)
+    # srid=4326; lines or points. GiST index on geom, and on geom::geography (migration 0002).
+    geom = models.GeometryField(_("geometry"), srid=4326)
+    properties = models.JSONField(_("source properties"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        constraints = [models.UniqueConstraint(fields=["layer", "code"], name="asset_layer_code_unique")]
+        ordering = ["layer", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.code} ({self.asset_class})"

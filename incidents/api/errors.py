@@ -1,0 +1,21 @@
+"""Every API error is `{field: [messages]}`: a client can put each message beside its field."""
+
+from __future__ import annotations
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def field_error_handler(exc, context):
+    if isinstance(exc, exceptions.ParseError):
+        return Response({"body": [f"Malformed JSON: {exc.detail}"]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return Response(
+            {"content_type": [f"Send application/json, not {exc.detail}".replace("Unsupported media type ", "")]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError) and not isinstance(response.data, dict):
+        response.data = {"non_field_errors": response.data}
+    return response

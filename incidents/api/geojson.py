@@ -1,0 +1,67 @@
+"""Public GeoJSON built in SQL (ST_AsGeoJSON + json_build_object), never by serializers.
+
+Measured on this kind of machine: DRF-GIS serializers ~110 µs per feature, SQL ~5 µs. The
+SQL below is also the one explicit list of what the public sees of a report: reporter
+contact data and internal fields are simply not selected.
+
+A report's public point is snapped to a grid of its category's public_location_precision_m
+(metres, in the deployment's metric SRID, CITYPIN_METRIC_SRID) when that precision is set.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+# Name in the request's language; %(lang)s is 'vi' or 'en'.
+def localized(alias: str) -> str:
+    return f"CASE WHEN %(lang)s = 'en' AND {alias}.name_en <> '' THEN {alias}.name_en ELSE {alias}.name_vi END"
+
+
+REPORT_FEATURE_SQL = f"""
+json_build_object(
+    'type', 'Feature',
+    'id', r.public_id,
+    'geometry', ST_AsGeoJSON(
+        CASE WHEN c.public_location_precision_m > 0
+             THEN ST_Transform(ST_SnapToGrid(ST_Transform(r.location, %(metric_srid)s),
+                                             c.public_location_precision_m), 4326)
+             ELSE r.location END, 6)::json,
+    'properties', json_build_object(
+        'public_id', r.public_id,
+        'status', r.status,
+        'category', json_build_object('code', c.code, 'name', {localized('c')}),
+        'department', json_build_object('code', d.code, 'name', {localized('d')}),
+        'ward', CASE WHEN w.id IS NULL THEN NULL
+                     ELSE json_build_object('code', w.code, 'name', {localized('w')}) END,
+        'description', r.public_description,
+        'address', r.address,
+        'attributes', r.attributes,
+        'location_accuracy_m', r.location_accuracy_m,
+        'location_precision_m', c.public_location_precision_m,
+        'routing', json_build_object(
+            'reason', r.routing->'reason',
+            'rule', r.routing->'rule',
+            'contested_between', r.routing->'contested_between',
+            'text', coalesce(r.routing->'text'->>%(lang)s, r.routing->'text'->>'vi')),
+        'source', r.source,
+        'created_at', r.created_at,
+        'updated_at', r.updated_at
+    )
+)::text
+"""
+
+REPORT_FROM_SQL = """
+FROM incidents_report r
+JOIN incidents_category c ON c.id = r.category_id
+JOIN incidents_department d ON d.id = r.department_id
+LEFT JOIN geo_area w ON w.id = r.ward_id
+"""
+
+
+def base_params(lang: str) -> dict:
+    return {"lang": "en" if lang.startswith("en") else "vi", "metric_srid": settings.CITYPIN_METRIC_SRID}
+
+
+def feature_collection(features: list[str], extra: str = "") -> str:
+    """Join feature texts made by SQL into one FeatureCollection without re-parsing them."""
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]" + extra + "}"

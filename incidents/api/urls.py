@@ -1,0 +1,14 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("v1/reports/", views.ReportCollection.as_view(), name="api-reports"),
+    path("v1/reports/<str:public_id>/", views.ReportDetail.as_view(), name="api-report"),
+    path("v1/categories/", views.CategoryList.as_view(), name="api-categories"),
+    path("v1/departments/", views.DepartmentList.as_view(), name="api-departments"),
+    path("v1/areas/", views.AreaCollection.as_view(), name="api-areas"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,149 @@
+"""REST API v1: thin views that parse, call a selector or service, and respond."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import get_language
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from .. import selectors
+from ..models import Category, Department, Report
+from ..services import submit_report
+from .geojson import feature_collection
+from .serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
+
+GEOJSON = "application/geo+json"
+
+
+class ReportSubmitThrottle(SimpleRateThrottle):
+    """Per-IP limit on anonymous submissions; the rate is read from settings at each request."""
+
+    scope = "report_submit"
+
+    def get_rate(self):
+        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+
+    def allow_request(self, request, view):
+        if request.method != "POST":
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def geojson_response(body: str, status_code: int = 200) -> HttpResponse:
+    return HttpResponse(body, content_type=GEOJSON, status=status_code)
+
+
+def error_response(exc: ValidationError) -> Response:
+    return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+
+
+REPORT_FILTERS = [
+    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat (WGS-84)"),
+    OpenApiParameter("category", str, description="category codes, comma-separated"),
+    OpenApiParameter("status", str, description="statuses, comma-separated"),
+    OpenApiParameter("department", str, description="department codes, comma-separated"),
+    OpenApiParameter("area", str, description="area code: reports inside that area"),
+    OpenApiParameter("created_after", str, description="ISO date or date-time"),
+    OpenApiParameter("created_before", str, description="ISO date or date-time"),
+    OpenApiParameter("limit", int, description=f"page size, 1..{selectors.MAX_PAGE}"),
+    OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
+]
+
+
+class ReportCollection(APIView):
+    throttle_classes = [ReportSubmitThrottle]
+
+    @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
+    def get(self, request):
+        try:
+            page = selectors.report_page(request.query_params.dict(), get_language())
+        except ValidationError as exc:
+            return error_response(exc)
+        extra = ""
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+            extra = ',"next":' + JsonResponse(next_url, safe=False).content.decode()
+        return geojson_response(feature_collection(page.features, extra))
+
+    @extend_schema(request=ReportIntakeSerializer, responses={201: OpenApiResponse(description="the report as a GeoJSON Feature")})
+    def post(self, request):
+        try:
+            data = request.data
+        except RequestDataTooBig:
+            limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+            return Response({"body": [f"The request body is larger than {limit_mb:g} MB."]}, status=400)
+        if not isinstance(data, dict):
+            return Response({"body": ["Send a JSON object."]}, status=400)
+        serializer = ReportIntakeSerializer(data=data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=400)
+        try:
+            report = submit_report(serializer.to_draft(Report.Source.API, request.META.get("REMOTE_ADDR")))
+        except ValidationError as exc:
+            return error_response(exc)
+        response = geojson_response(selectors.report_feature(report.public_id, get_language()), status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.public_id}/")
+        return response
+
+
+class ReportDetail(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="GeoJSON Feature")})
+    def get(self, request, public_id: str):
+        feature = selectors.report_feature(public_id, get_language())
+        if feature is None:
+            return Response({"public_id": [f"No report {public_id[:40]}."]}, status=404)
+        return geojson_response(feature)
+
+
+class CategoryList(generics.ListAPIView):
+    serializer_class = CategorySerializer
+    queryset = Category.objects.filter(active=True).select_related("group").prefetch_related("attributes")
+
+
+class DepartmentList(generics.ListAPIView):
+    serializer_class = DepartmentSerializer
+    queryset = Department.objects.filter(active=True)
+
+
+class AreaCollection(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, description="province, ward, service_area, other (comma-separated)"),
+            OpenApiParameter("parent", str, description="parent area code"),
+            OpenApiParameter("zoom", float, description="map zoom 0..22: simplification to about half a pixel"),
+            OpenApiParameter("tolerance_m", float, description="simplification tolerance in metres (overrides zoom)"),
+            OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
+        ],
+        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")},
+    )
+    def get(self, request):
+        try:
+            features = selectors.area_features(request.query_params.dict())
+        except ValidationError as exc:
+            return error_response(exc)
+        return geojson_response(feature_collection(features))
+
+
+def healthz(request):
+    """Liveness plus a database round trip (PostGIS included)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            postgis = cursor.fetchone()[0]
+    except Exception as exc:  # any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "postgis": postgis})

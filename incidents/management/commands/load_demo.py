@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from incidents.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the Cần Thơ demo city: geography, departments, categories, rules, reports, accounts."
+
+    def handle(self, *args, **options):
+        summary = load_demo()
+        for line in summary.lines:
+            self.stdout.write(line)
+        self.stdout.write("\nDemo accounts (log in at /admin/; the console comes later):")
+        for username, password, what in summary.accounts:
+            self.stdout.write(f"  {username:<10} {password}   {what}")
+        self.stdout.write(f"\nOpen311 API key: {summary.api_key}")

@@ -1,0 +1,254 @@
+"""Workflows that touch several models, each a typed function in one transaction."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from .models import Category, CategoryAttribute, Report, ReportEvent
+from .routing import OutsideJurisdiction, find_ward_id, route
+
+MAX_DESCRIPTION = 4000
+MAX_ATTRIBUTE_TEXT = 2000
+PHONE_RE = re.compile(r"(?<!\w)(?:\+?\d[\d .\-()]{7,}\d)(?!\w)")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass
+class Reporter:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass
+class ReportDraft:
+    """What a citizen, a client or a staff member submits. lon/lat None: address only."""
+
+    category_code: str
+    lon: float | None = None
+    lat: float | None = None
+    location_accuracy_m: float | None = None
+    address: str = ""
+    description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    reporter: Reporter = field(default_factory=Reporter)
+    source: str = Report.Source.API
+    reporter_ip: str | None = None
+
+
+def scrub_contact_details(text: str) -> str:
+    """Hide phone numbers and e-mail addresses (and long ID numbers) in text that becomes public."""
+    text = EMAIL_RE.sub("[…]", text)
+    return PHONE_RE.sub("[…]", text)
+
+
+def next_public_id(now: datetime) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('incidents_report_public_seq')")
+        (number,) = cursor.fetchone()
+    year = timezone.localtime(now).year
+    return f"{settings.CITYPIN_PUBLIC_ID_PREFIX}-{year}-{number:06d}"
+
+
+def validate_attributes(category: Category, values: Any) -> dict[str, Any]:
+    """Check submitted attribute values against the category's definitions; return clean values.
+
+    Errors are keyed "attributes.<code>" so a client can place each next to its field.
+    """
+    if values in (None, ""):
+        values = {}
+    if not isinstance(values, dict):
+        raise ValidationError({"attributes": [_("Must be an object of attribute code to value.")]})
+    definitions = {a.code: a for a in category.attributes.all()}
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(values) - set(definitions))
+    if unknown:
+        errors["attributes"] = [_("Unknown attribute(s) for this category: %(codes)s.") % {"codes": ", ".join(unknown)}]
+    clean: dict[str, Any] = {}
+    for code, attribute in definitions.items():
+        value = values.get(code)
+        if value in (None, "", []):
+            if attribute.required:
+                errors[f"attributes.{code}"] = [_("This attribute is required.")]
+            continue
+        try:
+            clean[code] = _clean_attribute(attribute, value)
+        except ValueError as exc:
+            errors[f"attributes.{code}"] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _clean_attribute(attribute: CategoryAttribute, value: Any) -> Any:
+    kind = CategoryAttribute.Datatype
+    if attribute.datatype == kind.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(_("Must be a number."))
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(_("Must be a number.")) from None
+        if not math.isfinite(number):
+            raise ValueError(_("Must be a number."))
+        if attribute.min_value is not None and number < attribute.min_value:
+            raise ValueError(_("Must be at least %(min)s.") % {"min": attribute.min_value})
+        if attribute.max_value is not None and number > attribute.max_value:
+            raise ValueError(_("Must be at most %(max)s.") % {"max": attribute.max_value})
+        return int(number) if number.is_integer() else number
+    if attribute.datatype == kind.DATETIME:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise ValueError(_("Must be a date and time like 2026-05-01T08:30:00+07:00."))
+        return parsed.isoformat()
+    if attribute.datatype == kind.SINGLEVALUELIST:
+        if str(value) not in attribute.allowed_keys():
+            raise ValueError(_("Must be one of: %(keys)s.") % {"keys": ", ".join(attribute.allowed_keys())})
+        return str(value)
+    if attribute.datatype == kind.MULTIVALUELIST:
+        items = value if isinstance(value, list) else [value]
+        bad = [str(v) for v in items if str(v) not in attribute.allowed_keys()]
+        if bad or not all(isinstance(v, (str, int)) for v in items):
+            raise ValueError(_("Each value must be one of: %(keys)s.") % {"keys": ", ".join(attribute.allowed_keys())})
+        return sorted({str(v) for v in items})
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError(_("Must be text."))
+    text = str(value).strip()
+    limit = 200 if attribute.datatype == kind.STRING else MAX_ATTRIBUTE_TEXT
+    if len(text) > limit:
+        raise ValueError(_("At most %(n)s characters.") % {"n": limit})
+    return text
+
+
+def _validate_location(draft: ReportDraft) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if draft.lon is None and draft.lat is None:
+        if not draft.address.strip():
+            errors["location"] = [_("Give a location on the map, or at least an address.")]
+        return errors
+    lon, lat = draft.lon, draft.lat
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)):
+        errors["location"] = [_("Coordinates must be numbers: [longitude, latitude].")]
+    elif not -90 <= lat <= 90:
+        errors["location"] = [_("Latitude %(lat)s is out of range (-90 to 90).") % {"lat": lat}]
+    elif not -180 <= lon <= 180:
+        errors["location"] = [_("Longitude %(lon)s is out of range (-180 to 180).") % {"lon": lon}]
+    accuracy = draft.location_accuracy_m
+    if accuracy is not None and (
+        isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not math.isfinite(accuracy)
+        or not 0 <= accuracy <= 10_000
+    ):
+        errors["location_accuracy_m"] = [_("Must be a number of metres between 0 and 10000.")]
+    return errors
+
+
+def _validate_reporter(category: Category, reporter: Reporter) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, value, limit in (("name", reporter.name, 200), ("email", reporter.email, 254), ("phone", reporter.phone, 40)):
+        if not isinstance(value, str):
+            errors[f"reporter.{name}"] = [_("Must be text.")]
+        elif len(value) > limit:
+            errors[f"reporter.{name}"] = [_("At most %(n)s characters.") % {"n": limit}]
+    if errors:
+        return errors
+    if reporter.email:
+        try:
+            EmailValidator()(reporter.email)
+        except ValidationError:
+            errors["reporter.email"] = [_("Enter a valid e-mail address.")]
+    if reporter.phone and not re.fullmatch(r"\+?[\d .\-()]{6,40}", reporter.phone):
+        errors["reporter.phone"] = [_("Enter a valid phone number.")]
+    if not category.allow_anonymous:
+        if not reporter.name.strip():
+            errors["reporter.name"] = [_("This category needs your name.")]
+        if not (reporter.email or reporter.phone):
+            errors["reporter.email"] = [_("This category needs an e-mail address or a phone number.")]
+    return errors
+
+
+@transaction.atomic
+def submit_report(draft: ReportDraft, actor=None) -> Report:
+    """Validate, route and save a new report with its `created` and `routed` events.
+
+    Raises ValidationError with a {field: [messages]} dict; nothing is saved then.
+    """
+    errors: dict[str, list[str]] = {}
+    category = None
+    code = draft.category_code
+    if not code or not isinstance(code, str):
+        errors["category"] = [_("This field is required.")]
+    else:
+        category = Category.objects.select_related("group").prefetch_related("attributes").filter(code=code).first()
+        if category is None:
+            errors["category"] = [_("Unknown category \"%(code)s\".") % {"code": code[:50]}]
+        elif not category.active:
+            errors["category"] = [_("The category \"%(code)s\" is not accepting reports.") % {"code": code}]
+    errors |= _validate_location(draft)
+    if not isinstance(draft.description, str):
+        errors["description"] = [_("Must be text.")]
+    elif len(draft.description) > MAX_DESCRIPTION:
+        errors["description"] = [_("At most %(n)s characters (this has %(len)s).") % {
+            "n": MAX_DESCRIPTION, "len": len(draft.description)}]
+    if not isinstance(draft.address, str) or len(draft.address) > 400:
+        errors["address"] = [_("At most %(n)s characters.") % {"n": 400}]
+    attributes: dict[str, Any] = {}
+    if category is not None:
+        errors |= _validate_reporter(category, draft.reporter)
+        try:
+            attributes = validate_attributes(category, draft.attributes)
+        except ValidationError as exc:
+            errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        decision = route(category, draft.lon, draft.lat, draft.location_accuracy_m)
+    except OutsideJurisdiction:
+        raise ValidationError({"location": [
+            _("The location %(lat).6f, %(lon).6f is outside the area this service covers.") % {"lat": draft.lat,
+                                                                                                 "lon": draft.lon}]}) from None
+
+    now = timezone.now()
+    located = draft.lon is not None
+    description = draft.description.strip()
+    report = Report.objects.create(
+        public_id=next_public_id(now),
+        category=category,
+        location=Point(draft.lon, draft.lat, srid=4326) if located else None,
+        location_accuracy_m=draft.location_accuracy_m,
+        address=draft.address.strip(),
+        ward_id=find_ward_id(draft.lon, draft.lat) if located else None,
+        description=description,
+        public_description=scrub_contact_details(description),
+        attributes=attributes,
+        department=decision.department,
+        routing_rule=decision.rule,
+        routing=decision.explanation,
+        source=draft.source,
+        reporter_name=draft.reporter.name.strip(),
+        reporter_email=draft.reporter.email.strip(),
+        reporter_phone=draft.reporter.phone.strip(),
+        reporter_ip=draft.reporter_ip,
+        created_at=now,
+    )
+    ReportEvent.objects.bulk_create([
+        ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status,
+                    is_public=True, created_at=now, data={"source": draft.source}),
+        ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor=actor, department=decision.department,
+                    message=decision.explanation["text"]["en"], is_public=True, created_at=now,
+                    data=decision.explanation),
+    ])
+    return report

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Starts the project's own PostgreSQL + PostGIS cluster in .data/postgres, unless DATABASE_URL
+# points elsewhere; creates the database and the PostGIS extension. Idempotent.
+#
+# Layout: .data/postgres/ (owned by the postgres system user) holds cluster/, the socket and
+# the log; .data/postgres/port records the TCP port, which config/settings.py reads.
+# As root, initdb and postgres refuse to run, so both run as the postgres system user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  echo "db: DATABASE_URL is set; not starting the embedded PostGIS"
+  exit 0
+fi
+
+PGBIN="/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -n | tail -1)/bin"
+DBNAME="${CITYPIN_DB_NAME:-citypin}"
+top="$(pwd)"
+home=".data/postgres"
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@";
+  elif [ "$(id -un)" = postgres ]; then "$@";
+  else sudo -u postgres "$@"; fi
+}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+mkdir -p .data
+if [ ! -e "$home" ]; then
+  # The postgres user must be able to walk down to the cluster. A checkout under a private
+  # home (mode 700) is not walkable: keep the cluster in /var/lib/postgresql and link it.
+  if as_pg test -x "$top/.data" 2>/dev/null; then
+    mkdir -p "$home"
+  else
+    real="/var/lib/postgresql/citypin-$(printf '%s' "$top" | sha1sum | cut -c1-10)"
+    $SUDO mkdir -p "$real"
+    ln -s "$real" "$home"
+  fi
+  $SUDO chown postgres:postgres "$home/"
+fi
+run="$top/$home"
+
+if [ ! -f "$run/port" ]; then
+  # First free TCP port from 54329 up, so two checkouts on one machine do not collide.
+  port=54329
+  while (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port" | as_pg tee "$run/port" >/dev/null
+fi
+port="$(cat "$run/port")"
+
+if [ ! -f "$run/cluster/PG_VERSION" ]; then
+  as_pg "$PGBIN/initdb" -D "$run/cluster" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat <<CONF | as_pg tee -a "$run/cluster/postgresql.conf" >/dev/null
+# Citypin embedded development cluster
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$run'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+work_mem = 32MB
+maintenance_work_mem = 256MB
+max_connections = 50
+CONF
+fi
+
+if ! as_pg "$PGBIN/pg_ctl" -D "$run/cluster" status >/dev/null 2>&1; then
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" -l "$run/postgres.log" -w -t 60 start >/dev/null
+fi
+
+psql_pg() { "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$DBNAME'")" != 1 ]; then
+  psql_pg -d postgres -c "create database \"$DBNAME\""
+fi
+psql_pg -d "$DBNAME" -c "create extension if not exists postgis" >/dev/null
+echo "db: PostGIS on 127.0.0.1:$port, database $DBNAME"
