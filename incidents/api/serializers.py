@@ -15,7 +15,7 @@ class PointField(serializers.Field):
     """A GeoJSON Point in lon/lat (SRID 4326). Range checks happen in submit_report."""
 
     default_error_messages = {
-        "invalid": "Must be a GeoJSON Point: {\"type\": \"Point\", \"coordinates\": [longitude, latitude]}.",
+        "invalid": 'Must be a GeoJSON Point: {{"type": "Point", "coordinates": [longitude, latitude]}}.',
         "numbers": "Coordinates must be numbers: [longitude, latitude].",
     }
 
