@@ -7,7 +7,6 @@ geography type (see the expression indexes in the migrations), never in degrees.
 from __future__ import annotations
 
 from django.contrib.gis.db import models
-from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -31,12 +30,6 @@ class BilingualName(models.Model):
         return self.name
 
 
-class AreaQuerySet(models.QuerySet):
-    def update_area_m2(self) -> int:
-        """Recompute area_m2 (m², on the WGS-84 ellipsoid) in SQL."""
-        return self.update(area_m2=RawSQL("ST_Area(boundary::geography)", []))
-
-
 class Area(BilingualName):
     """An administrative unit or service area, e.g. a province or a ward (phường/xã)."""
 
@@ -53,10 +46,8 @@ class Area(BilingualName):
     )
     # srid=4326, lon/lat; GiST index on the geometry, and on boundary::geography (migration 0002).
     boundary = models.MultiPolygonField(_("boundary"), srid=4326)
-    # Area on the ellipsoid in m²; kept by save() and the importer. "The smaller area wins" in routing.
+    # Area on the ellipsoid in m², kept by a database trigger. "The smaller area wins" in routing.
     area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
-
-    objects = AreaQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("area")
@@ -64,9 +55,18 @@ class Area(BilingualName):
         constraints = [models.UniqueConstraint(fields=["kind", "code"], name="area_kind_code_unique")]
         ordering = ["kind", "code"]
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        Area.objects.filter(pk=self.pk).update_area_m2()
+
+class AreaPart(models.Model):
+    """An area's boundary cut into pieces of at most 64 vertices (ST_Subdivide), kept by a
+    database trigger whenever a boundary is written. Point-in-area and distance tests run
+    against these small pieces through their GiST indexes instead of against a province
+    outline of thousands of vertices."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="parts")
+    geom = models.PolygonField(srid=4326)  # SRID 4326; GiST on geom and on geom::geography
+
+    class Meta:
+        verbose_name = _("area part")
 
 
 class AssetLayer(BilingualName):
@@ -100,3 +100,16 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or self.code} ({self.asset_class})"
+
+
+class AssetPart(models.Model):
+    """An asset's geometry cut into pieces of at most 64 vertices (ST_Subdivide), kept by a
+    database trigger. A national road is one feature of thousands of vertices; distance tests
+    in metres run against the small pieces through the geography GiST index."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="parts")
+    geom = models.GeometryField(srid=4326)  # SRID 4326; GiST on geom and on geom::geography
+
+    class Meta:
+        verbose_name = _("asset part")
+

@@ -2,29 +2,27 @@
 
 One SQL query, ROUTE_SQL, does the work for (category, point, accuracy_m):
 
-1. Candidates are the active, currently valid rules for the category or its group whose
-   place reaches the accuracy circle (radius accuracy_m, metres on the geography type):
-   - "area" and "default" rules: the rule's area (for "default", the jurisdiction, together
-     with its child areas) covers the point (ST_Covers on SRID 4326, so a point exactly on a
-     shared edge matches both sides) or lies within accuracy_m of it;
-   - "asset" rules: an asset of the rule's layer and class lies within buffer_m + accuracy_m.
-2. Candidates are ranked by priority (higher first), then specificity (the smaller place
-   first: the area's m², or π·buffer_m² for an asset rule), then rule id. The ranking is total,
-   so a point on a shared edge always resolves the same way.
-3. The winner at a place is the best-ranked candidate matching it. The report's winner is the
-   winner at the point itself.
-4. Contest: the winner is also computed at 24 sample points of the accuracy circle (16 on its
-   rim, 8 at half the radius, placed with ST_Project on the geography). If another department
-   wins at any of them, the report is contested and goes to the jurisdiction's operations
-   center, with "contested between X and Y". Sampling can miss a sliver thinner than the gap
-   between samples; for phone GPS circles (tens of metres) that gap is a few metres.
-5. The jurisdiction is the smallest operations-center area that covers the point, itself or
-   through one of its child areas (ward outlines and the province outline come from different
-   surveys and leave slivers); none means the point is outside every jurisdiction and the
-   report is refused.
-
-Every distance test is ST_DWithin on geography, served by the expression GiST indexes on
-boundary::geography and geom::geography (migrations), so the query stays index-driven.
+1. Samples: the point itself (n = 0) and, when accuracy_m > 0, 24 points of its accuracy
+   circle (16 on the rim, 8 at half the radius), placed in metres with ST_Project on the
+   geography. Sampling can miss a sliver thinner than the gap between samples; for phone
+   GPS circles (tens of metres) that gap is a few metres.
+2. What each sample lies in: area pieces (geo_areapart, boundaries cut to ≤ 64 vertices,
+   GiST-indexed) that cover it (ST_Covers on SRID 4326, so a point exactly on a shared edge
+   lies in both areas), plus their parent areas, marked "via child".
+3. Which rules match each sample, among the active, currently valid rules of the category or
+   its group: an "area" rule when the sample lies in its area; a "default" rule when it lies in
+   its jurisdiction or a child of it (ward and province outlines come from different surveys
+   and leave slivers); an "asset" rule when an asset of its layer and class is within buffer_m
+   metres (ST_DWithin on geography against geo_assetpart, the assets cut to ≤ 64 vertices,
+   GiST on geom::geography).
+4. Rules rank by priority (higher first), then specificity (the smaller place first: the
+   area's m², or π·buffer_m² for an asset rule), then id. The ranking is total, so a point on
+   a shared edge always resolves the same way. Each sample's winner is its best-ranked match.
+5. The report's rule is the point's winner. If another department wins at any other sample,
+   the report is contested and goes to the jurisdiction's operations center.
+6. The ward is the smallest ward the point lies in (ties on an edge: the lowest code).
+7. The jurisdiction is the smallest operations-center area the point lies in (itself or via a
+   child area); none means the point is outside every jurisdiction and the report is refused.
 """
 
 from __future__ import annotations
@@ -42,12 +40,10 @@ from .models import Category, Department, RoutingRule
 
 ROUTE_SQL = """
 WITH pt AS (
-    SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g,
-           ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS gg,
-           %(accuracy_m)s::float8 AS acc
+    SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS gg, %(accuracy_m)s::float8 AS acc
 ),
 samples AS (
-    SELECT 0 AS n, pt.g, pt.gg FROM pt
+    SELECT 0 AS n, pt.gg::geometry AS g, pt.gg FROM pt
     UNION ALL
     SELECT k, p::geometry, p
     FROM pt, generate_series(1, 24) AS k,
@@ -55,70 +51,71 @@ samples AS (
                             radians(CASE WHEN k <= 16 THEN 22.5 * k ELSE 45 * k + 22.5 END)) AS p
     WHERE pt.acc > 0
 ),
+sample_areas AS (
+    SELECT DISTINCT s.n, p.area_id
+    FROM samples s JOIN geo_areapart p ON ST_Covers(p.geom, s.g)
+),
+sample_places AS (
+    SELECT n, area_id, false AS via_child FROM sample_areas
+    UNION
+    SELECT sa.n, a.parent_id, true
+    FROM sample_areas sa JOIN geo_area a ON a.id = sa.area_id
+    WHERE a.parent_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM sample_areas same WHERE same.n = sa.n AND same.area_id = a.parent_id)
+),
 rules AS (
-    SELECT r.*
+    SELECT r.id, r.kind, r.name, r.priority, r.department_id, r.area_id, r.asset_layer_id, r.asset_class,
+           r.buffer_m
     FROM incidents_routingrule r
     WHERE r.active
       AND (r.category_id = %(category_id)s OR r.category_group_id = %(group_id)s)
       AND (r.valid_from IS NULL OR r.valid_from <= %(now)s)
       AND (r.valid_until IS NULL OR r.valid_until > %(now)s)
 ),
-candidates AS (
-    SELECT r.id, r.kind, r.name, r.priority, r.department_id, r.asset_layer_id, r.asset_class, r.buffer_m,
-           r.area_id, a.area_m2 AS specificity, a.boundary,
-           a.code AS place_code, a.name_vi AS place_name_vi, a.name_en AS place_name_en,
-           NULL::float8 AS distance_m
-    FROM rules r
-    JOIN geo_area a ON a.id = r.area_id
-    CROSS JOIN pt
-    WHERE r.kind IN ('area', 'default')
-      AND (ST_Covers(a.boundary, pt.g)
-           OR (pt.acc > 0 AND ST_DWithin(a.boundary::geography, pt.gg, pt.acc))
-           OR (r.kind = 'default' AND EXISTS (
-                SELECT 1 FROM geo_area part
-                WHERE part.parent_id = a.id
-                  AND (ST_Covers(part.boundary, pt.g)
-                       OR (pt.acc > 0 AND ST_DWithin(part.boundary::geography, pt.gg, pt.acc))))))
-    UNION ALL
-    SELECT r.id, r.kind, r.name, r.priority, r.department_id, r.asset_layer_id, r.asset_class, r.buffer_m,
-           NULL, pi() * r.buffer_m ^ 2, NULL,
-           near.code, near.name, near.name,
-           near.d
-    FROM rules r
-    CROSS JOIN pt
+asset_rules AS (
+    -- Asset rules whose class comes within buffer_m + accuracy_m of the point at all.
+    SELECT r.*, near.code AS place_code, near.name AS place_name, near.d AS distance_m
+    FROM rules r CROSS JOIN pt
     CROSS JOIN LATERAL (
-        SELECT s.code, s.name, ST_Distance(s.geom::geography, pt.gg) AS d
-        FROM geo_asset s
-        WHERE s.layer_id = r.asset_layer_id
-          AND s.asset_class = r.asset_class
-          AND ST_DWithin(s.geom::geography, pt.gg, r.buffer_m + pt.acc)
+        SELECT s.code, s.name, ST_Distance(p.geom::geography, pt.gg) AS d
+        FROM geo_assetpart p JOIN geo_asset s ON s.id = p.asset_id
+        WHERE s.layer_id = r.asset_layer_id AND s.asset_class = r.asset_class
+          AND ST_DWithin(p.geom::geography, pt.gg, r.buffer_m + pt.acc)
         ORDER BY 3
         LIMIT 1
     ) near
     WHERE r.kind = 'asset'
 ),
-ranked AS (
-    SELECT c.*, row_number() OVER (ORDER BY c.priority DESC, c.specificity ASC, c.id ASC) AS rank
-    FROM candidates c
+matches AS (
+    SELECT sp.n, r.id, r.department_id, r.priority, a.area_m2 AS specificity
+    FROM sample_places sp
+    JOIN rules r ON r.area_id = sp.area_id AND (r.kind = 'default' OR (r.kind = 'area' AND NOT sp.via_child))
+    JOIN geo_area a ON a.id = r.area_id
+    UNION ALL
+    SELECT s.n, r.id, r.department_id, r.priority, pi() * r.buffer_m ^ 2
+    FROM samples s CROSS JOIN asset_rules r
+    CROSS JOIN LATERAL (  -- LIMIT keeps this a per-sample index probe, not a hash join
+        SELECT 1 FROM geo_assetpart p JOIN geo_asset x ON x.id = p.asset_id
+        WHERE x.layer_id = r.asset_layer_id AND x.asset_class = r.asset_class
+          AND ST_DWithin(p.geom::geography, s.gg, r.buffer_m)
+        LIMIT 1
+    ) hit
 ),
 sample_winners AS (
-    SELECT DISTINCT ON (s.n) s.n, r.id, r.department_id
-    FROM samples s
-    JOIN ranked r ON CASE
-        WHEN r.kind = 'asset' THEN EXISTS (
-            SELECT 1 FROM geo_asset x
-            WHERE x.layer_id = r.asset_layer_id AND x.asset_class = r.asset_class
-              AND ST_DWithin(x.geom::geography, s.gg, r.buffer_m))
-        WHEN r.kind = 'default' THEN ST_Covers(r.boundary, s.g) OR EXISTS (
-            SELECT 1 FROM geo_area part WHERE part.parent_id = r.area_id AND ST_Covers(part.boundary, s.g))
-        ELSE ST_Covers(r.boundary, s.g)
-    END
-    ORDER BY s.n, r.rank
+    SELECT DISTINCT ON (n) n, id, department_id
+    FROM matches
+    ORDER BY n, priority DESC, specificity ASC, id ASC
 ),
 winner AS (
-    SELECT r.id, r.kind, r.name, r.priority, r.department_id, r.place_code, r.place_name_vi,
-           r.place_name_en, r.distance_m
-    FROM sample_winners w JOIN ranked r ON r.id = w.id
+    SELECT r.id, r.kind, r.name, r.priority, r.department_id,
+           coalesce(a.code, ar.place_code) AS place_code,
+           coalesce(a.name_vi, ar.place_name) AS place_name_vi,
+           coalesce(nullif(a.name_en, ''), a.name_vi, ar.place_name) AS place_name_en,
+           ar.distance_m
+    FROM sample_winners w
+    JOIN rules r ON r.id = w.id
+    LEFT JOIN geo_area a ON a.id = r.area_id
+    LEFT JOIN asset_rules ar ON ar.id = r.id
     WHERE w.n = 0
 ),
 rivals AS (
@@ -130,28 +127,19 @@ rivals AS (
 jurisdiction AS (
     SELECT d.id AS department_id
     FROM incidents_department d
+    JOIN sample_places sp ON sp.area_id = d.jurisdiction_id AND sp.n = 0
     JOIN geo_area a ON a.id = d.jurisdiction_id
-    CROSS JOIN pt
     WHERE d.is_operations_center AND d.active
-      AND (ST_Covers(a.boundary, pt.g)
-           OR EXISTS (SELECT 1 FROM geo_area part WHERE part.parent_id = a.id AND ST_Covers(part.boundary, pt.g)))
     ORDER BY a.area_m2, d.id
     LIMIT 1
 )
 SELECT
     (SELECT department_id FROM jurisdiction) AS operations_center_id,
+    (SELECT a.id FROM sample_areas sa JOIN geo_area a ON a.id = sa.area_id
+     WHERE sa.n = 0 AND a.kind = 'ward' ORDER BY a.area_m2, a.code LIMIT 1) AS ward_id,
     (SELECT row_to_json(w) FROM winner w) AS winner,
     (SELECT coalesce(json_agg(json_build_object('rule_id', id, 'department_id', department_id)), '[]')
      FROM rivals) AS rivals
-"""
-
-# The ward a point lies in: the smallest ward covering it; ties (a point on an edge) go to
-# the lowest code. GiST index on geo_area.boundary (SRID 4326).
-WARD_SQL = """
-SELECT id FROM geo_area
-WHERE kind = 'ward' AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
-ORDER BY area_m2, code
-LIMIT 1
 """
 
 # Operations center for a report without coordinates: the one of the widest jurisdiction
@@ -173,6 +161,7 @@ class Route:
     rule: RoutingRule | None
     reason: str  # "rule", "contested", "no_rule", "unlocated"
     explanation: dict = field(default_factory=dict)
+    ward_id: int | None = None  # the ward the point lies in, if any
 
 
 def route(category: Category, lon: float | None, lat: float | None, accuracy_m: float | None = None,
@@ -196,7 +185,7 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
     }
     with connection.cursor() as cursor:
         cursor.execute(ROUTE_SQL, params)
-        operations_center_id, winner, rivals = cursor.fetchone()
+        operations_center_id, ward_id, winner, rivals = cursor.fetchone()
     if operations_center_id is None:
         raise OutsideJurisdiction(f"{lat:.6f}, {lon:.6f}")
 
@@ -205,14 +194,14 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
     )
     operations_center = departments[operations_center_id]
     if winner is None:
-        return _explain(Route(operations_center, None, "no_rule"))
+        return _explain(Route(operations_center, None, "no_rule", ward_id=ward_id))
     rule = RoutingRule.objects.get(pk=winner["id"])
     if rivals:
         contested = [departments[winner["department_id"]]] + [departments[r["department_id"]] for r in rivals]
-        result = Route(operations_center, rule, "contested")
+        result = Route(operations_center, rule, "contested", ward_id=ward_id)
         result.explanation["contested_between"] = [{"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en} for d in contested]
         return _explain(result, winner)
-    return _explain(Route(departments[winner["department_id"]], rule, "rule"), winner)
+    return _explain(Route(departments[winner["department_id"]], rule, "rule", ward_id=ward_id), winner)
 
 
 def _explain(result: Route, winner: dict | None = None) -> Route:
@@ -257,9 +246,3 @@ def _sentence(result: Route, exp: dict) -> str:
     return _("Rule \"%(rule)s\" (%(why)s, priority %(priority)s) sends it to %(dept)s.") % {
         "rule": rule["name"], "why": why, "priority": rule["priority"], "dept": dept}
 
-
-def find_ward_id(lon: float, lat: float) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(WARD_SQL, {"lon": lon, "lat": lat})
-        row = cursor.fetchone()
-    return row[0] if row else None

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from .models import Category, CategoryAttribute, Report, ReportEvent
-from .routing import OutsideJurisdiction, find_ward_id, route
+from .routing import OutsideJurisdiction, route
 
 MAX_DESCRIPTION = 4000
 MAX_ATTRIBUTE_TEXT = 2000
@@ -230,7 +230,7 @@ def submit_report(draft: ReportDraft, actor=None) -> Report:
         location=Point(draft.lon, draft.lat, srid=4326) if located else None,
         location_accuracy_m=draft.location_accuracy_m,
         address=draft.address.strip(),
-        ward_id=find_ward_id(draft.lon, draft.lat) if located else None,
+        ward_id=decision.ward_id,
         description=description,
         public_description=scrub_contact_details(description),
         attributes=attributes,

@@ -1,5 +1,6 @@
 """The number in a report's public id (CT-2026-000123) comes from its own sequence: unique
-without locking, and not tied to the primary key."""
+without locking, and not tied to the primary key. Plus a GiST index on location::geography for
+distance queries in metres."""
 
 from django.db import migrations
 

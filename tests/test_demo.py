@@ -1,0 +1,85 @@
+"""The Cần Thơ demo, checked as a newcomer would after `make run`."""
+
+from django.db import connection
+from django.test import TestCase
+from rest_framework.test import APIClient
+
+from gis.models import Area, Asset
+from incidents.demo import load_demo
+from incidents.models import ApiKey, Category, Department, Report, RoutingRule, StaffMembership
+
+
+def nearest_national_road_m(lon: float, lat: float) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography)) "
+            "FROM geo_asset WHERE asset_class = 'national'", [lon, lat])
+        return cursor.fetchone()[0]
+
+
+class DemoCityTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.summary = load_demo()
+
+    def setUp(self):
+        self.client = APIClient()
+
+    def post(self, category, lon, lat, **extra):
+        body = {"category": category, "location": {"type": "Point", "coordinates": [lon, lat]}, **extra}
+        return self.client.post("/api/v1/reports/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    def test_demo_has_the_city_its_departments_and_sample_reports(self):
+        self.assertEqual(Area.objects.filter(kind="ward").count(), 103)
+        self.assertGreater(Asset.objects.filter(asset_class="national").count(), 300)
+        self.assertGreaterEqual(Category.objects.count(), 12)
+        self.assertEqual(Department.objects.filter(code__startswith="ubnd-").count(), 103)
+        self.assertEqual(Report.objects.count(), 500)
+        self.assertGreater(Report.objects.exclude(status="new").count(), 200)
+
+    def test_loading_the_demo_again_changes_nothing(self):
+        counts = (Area.objects.count(), Department.objects.count(), RoutingRule.objects.count(),
+                  Report.objects.count(), StaffMembership.objects.count(), ApiKey.objects.count())
+        again = load_demo()
+        self.assertEqual(counts, (Area.objects.count(), Department.objects.count(), RoutingRule.objects.count(),
+                                  Report.objects.count(), StaffMembership.objects.count(), ApiKey.objects.count()))
+        self.assertEqual(again.api_key, self.summary.api_key)
+
+    def test_accounts_and_api_key_are_printed_and_work(self):
+        from django.contrib.auth import authenticate
+
+        self.assertEqual({a[0] for a in self.summary.accounts}, {"ioc", "xaydung", "capnuoc", "ninhkieu"})
+        for username, password, _ in self.summary.accounts:
+            self.assertIsNotNone(authenticate(username=username, password=password), username)
+        self.assertIsNotNone(ApiKey.find_active(self.summary.api_key))
+
+    def test_pothole_on_quoc_lo_61_in_former_hau_giang_goes_to_road_authority(self):
+        lon, lat = 105.402945, 9.743524  # on Quốc lộ 61, Xã Hoả Lựu (former Hậu Giang)
+        response = self.post("pothole", lon, lat, location_accuracy_m=10, attributes={"size": "large"})
+        props = response.json()["properties"]
+        self.assertEqual(props["department"]["code"], "duong-bo", props["routing"])
+        self.assertEqual(props["ward"]["code"], "31338")
+        self.assertIn("Quốc lộ 61", props["routing"]["text"])
+
+    def test_pothole_500_m_off_any_national_road_in_a_ward_goes_to_construction(self):
+        lon, lat = 105.7782, 10.0340  # central Ninh Kiều
+        self.assertGreater(nearest_national_road_m(lon, lat), 500)
+        props = self.post("pothole", lon, lat, attributes={"size": "small"}).json()["properties"]
+        self.assertEqual(props["department"]["code"], "so-xay-dung")
+        self.assertEqual(props["ward"]["code"], "31135")
+
+    def test_sidewalk_encroachment_goes_to_that_wards_peoples_committee(self):
+        props = self.post("sidewalk-encroachment", 105.7782, 10.0340).json()["properties"]
+        self.assertEqual(props["department"]["code"], "ubnd-31135")
+        self.assertEqual(props["department"]["name"], "Ninh Kieu Ward People's Committee")
+
+    def test_point_in_the_sea_is_refused_naming_the_location(self):
+        response = self.post("pothole", 106.9, 9.3, attributes={"size": "small"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("location", response.json())
+        self.assertIn("9.300000, 106.900000", response.json()["location"][0])
+
+    def test_every_sample_report_carries_its_explanation(self):
+        self.assertFalse(Report.objects.filter(routing__text__isnull=True).exists())
+        feature = self.client.get("/api/v1/reports/", {"limit": 1}).json()["features"][0]
+        self.assertTrue(feature["properties"]["routing"]["text"])
