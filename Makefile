@@ -14,7 +14,6 @@ db: setup
 
 migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
-	@$(PY) manage.py compilemessages -v 0 >/dev/null 2>&1 || true
 
 demo: migrate
 	@$(PY) manage.py load_demo

@@ -172,6 +172,10 @@ CITYPIN_TILE_ATTRIBUTION = os.environ.get(
     "CITYPIN_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 )
 
+# Where maps open: "lon,lat" (WGS-84) and a zoom level. Default: central Cần Thơ.
+CITYPIN_MAP_CENTER = tuple(float(v) for v in os.environ.get("CITYPIN_MAP_CENTER", "105.7469,10.0300").split(","))
+CITYPIN_MAP_ZOOM = int(os.environ.get("CITYPIN_MAP_ZOOM", "12"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,8 +2,13 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from incidents.api.views import healthz
+
+admin.site.site_header = _("Citypin administration")
+admin.site.site_title = "Citypin"
+admin.site.index_title = _("Configuration: areas, departments, categories, routing rules")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

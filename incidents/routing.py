@@ -32,11 +32,10 @@ from datetime import datetime
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from .models import Category, Department, RoutingRule
+from .models import Category, RoutingRule
 
 ROUTE_SQL = """
 WITH pt AS (
@@ -108,24 +107,27 @@ sample_winners AS (
 ),
 winner AS (
     SELECT r.id, r.kind, r.name, r.priority, r.department_id,
+           d.code AS department_code, d.name_vi AS department_name_vi, d.name_en AS department_name_en,
            coalesce(a.code, ar.place_code) AS place_code,
            coalesce(a.name_vi, ar.place_name) AS place_name_vi,
            coalesce(nullif(a.name_en, ''), a.name_vi, ar.place_name) AS place_name_en,
            ar.distance_m
     FROM sample_winners w
     JOIN rules r ON r.id = w.id
+    JOIN incidents_department d ON d.id = r.department_id
     LEFT JOIN geo_area a ON a.id = r.area_id
     LEFT JOIN asset_rules ar ON ar.id = r.id
     WHERE w.n = 0
 ),
 rivals AS (
-    SELECT DISTINCT ON (sw.department_id) sw.id, sw.department_id
+    SELECT DISTINCT ON (sw.department_id) sw.department_id, d.code, d.name_vi, d.name_en
     FROM sample_winners sw CROSS JOIN winner w
+    JOIN incidents_department d ON d.id = sw.department_id
     WHERE sw.n > 0 AND sw.department_id <> w.department_id
-    ORDER BY sw.department_id, sw.id
+    ORDER BY sw.department_id
 ),
 jurisdiction AS (
-    SELECT d.id AS department_id
+    SELECT d.id, d.code, d.name_vi, d.name_en
     FROM incidents_department d
     JOIN sample_places sp ON sp.area_id = d.jurisdiction_id AND sp.n = 0
     JOIN geo_area a ON a.id = d.jurisdiction_id
@@ -134,18 +136,20 @@ jurisdiction AS (
     LIMIT 1
 )
 SELECT
-    (SELECT department_id FROM jurisdiction) AS operations_center_id,
+    (SELECT row_to_json(j) FROM jurisdiction j) AS operations_center,
     (SELECT a.id FROM sample_areas sa JOIN geo_area a ON a.id = sa.area_id
      WHERE sa.n = 0 AND a.kind = 'ward' ORDER BY a.area_m2, a.code LIMIT 1) AS ward_id,
     (SELECT row_to_json(w) FROM winner w) AS winner,
-    (SELECT coalesce(json_agg(json_build_object('rule_id', id, 'department_id', department_id)), '[]')
+    (SELECT coalesce(json_agg(json_build_object('code', code, 'name_vi', name_vi, 'name_en', name_en)
+                              ORDER BY code), '[]')
      FROM rivals) AS rivals
 """
 
 # Operations center for a report without coordinates: the one of the widest jurisdiction
 # (a deployment normally has exactly one).
 DEFAULT_OPERATIONS_CENTER_SQL = """
-SELECT d.id FROM incidents_department d JOIN geo_area a ON a.id = d.jurisdiction_id
+SELECT json_build_object('id', d.id, 'code', d.code, 'name_vi', d.name_vi, 'name_en', d.name_en)
+FROM incidents_department d JOIN geo_area a ON a.id = d.jurisdiction_id
 WHERE d.is_operations_center AND d.active
 ORDER BY a.area_m2 DESC, d.id LIMIT 1
 """
@@ -157,23 +161,32 @@ class OutsideJurisdiction(Exception):
 
 @dataclass
 class Route:
-    department: Department
-    rule: RoutingRule | None
+    """The routing decision. `department` is {"id", "code", "name_vi", "name_en"}."""
+
+    department: dict
+    rule_id: int | None
     reason: str  # "rule", "contested", "no_rule", "unlocated"
     explanation: dict = field(default_factory=dict)
     ward_id: int | None = None  # the ward the point lies in, if any
 
+    @property
+    def department_id(self) -> int:
+        return self.department["id"]
+
 
 def route(category: Category, lon: float | None, lat: float | None, accuracy_m: float | None = None,
           now: datetime | None = None) -> Route:
-    """Choose the department for a report. `lon`/`lat` None means the report has only an address."""
+    """Choose the department for a report. `lon`/`lat` None means the report has only an address.
+
+    Raises OutsideJurisdiction when the point lies outside every operations center's area.
+    """
     if lon is None or lat is None:
         with connection.cursor() as cursor:
             cursor.execute(DEFAULT_OPERATIONS_CENTER_SQL)
             row = cursor.fetchone()
         if row is None:
             raise OutsideJurisdiction("No operations center is configured.")
-        return _explain(Route(Department.objects.get(pk=row[0]), None, "unlocated"))
+        return _explain(Route(row[0], None, "unlocated"))
 
     params = {
         "lon": lon,
@@ -185,31 +198,26 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
     }
     with connection.cursor() as cursor:
         cursor.execute(ROUTE_SQL, params)
-        operations_center_id, ward_id, winner, rivals = cursor.fetchone()
-    if operations_center_id is None:
+        operations_center, ward_id, winner, rivals = cursor.fetchone()
+    if operations_center is None:
         raise OutsideJurisdiction(f"{lat:.6f}, {lon:.6f}")
-
-    departments = Department.objects.in_bulk(
-        {operations_center_id} | ({winner["department_id"]} if winner else set()) | {r["department_id"] for r in rivals}
-    )
-    operations_center = departments[operations_center_id]
     if winner is None:
         return _explain(Route(operations_center, None, "no_rule", ward_id=ward_id))
-    rule = RoutingRule.objects.get(pk=winner["id"])
+    winner_department = {"id": winner["department_id"], "code": winner["department_code"],
+                         "name_vi": winner["department_name_vi"], "name_en": winner["department_name_en"]}
     if rivals:
-        contested = [departments[winner["department_id"]]] + [departments[r["department_id"]] for r in rivals]
-        result = Route(operations_center, rule, "contested", ward_id=ward_id)
-        result.explanation["contested_between"] = [{"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en} for d in contested]
+        result = Route(operations_center, winner["id"], "contested", ward_id=ward_id)
+        result.explanation["contested_between"] = [
+            {k: winner_department[k] for k in ("code", "name_vi", "name_en")}, *rivals]
         return _explain(result, winner)
-    return _explain(Route(departments[winner["department_id"]], rule, "rule", ward_id=ward_id), winner)
+    return _explain(Route(winner_department, winner["id"], "rule", ward_id=ward_id), winner)
 
 
 def _explain(result: Route, winner: dict | None = None) -> Route:
     """Fill result.explanation: a structured record plus a sentence in each language."""
     exp = result.explanation
     exp["reason"] = result.reason
-    exp["department"] = {"code": result.department.code, "name_vi": result.department.name_vi,
-                         "name_en": result.department.name_en}
+    exp["department"] = {k: result.department[k] for k in ("code", "name_vi", "name_en")}
     if winner:
         exp["rule"] = {"id": winner["id"], "name": winner["name"], "kind": winner["kind"], "priority": winner["priority"],
                        "place": {"code": winner["place_code"], "name_vi": winner["place_name_vi"],
@@ -219,19 +227,21 @@ def _explain(result: Route, winner: dict | None = None) -> Route:
     exp["text"] = {}
     for lang in ("vi", "en"):
         with override(lang):
-            exp["text"][lang] = _sentence(result, exp)
+            exp["text"][lang] = _sentence(result, exp, "name_en" if lang == "en" else "name_vi")
     return result
 
 
-def _sentence(result: Route, exp: dict) -> str:
-    dept = result.department.name
+def _sentence(result: Route, exp: dict, name_key: str) -> str:
+    def name(d: dict) -> str:
+        return d.get(name_key) or d["name_vi"]
+
+    dept = name(exp["department"])
     if result.reason == "unlocated":
         return _("No location was given, so the operations center (%(dept)s) places it.") % {"dept": dept}
     if result.reason == "no_rule":
         return _("No routing rule covers this place and category, so it goes to %(dept)s.") % {"dept": dept}
     rule = exp["rule"]
-    lang_name = "name_en" if (get_language() or "vi").startswith("en") else "name_vi"
-    place = rule["place"].get(lang_name) or rule["place"]["name_vi"] or rule["place"]["code"]
+    place = name(rule["place"]) or rule["place"]["code"]
     if rule["kind"] == RoutingRule.Kind.ASSET:
         why = _("within %(m)s m of %(place)s") % {"m": rule.get("distance_m", "?"), "place": place}
     elif rule["kind"] == RoutingRule.Kind.AREA:
@@ -239,10 +249,9 @@ def _sentence(result: Route, exp: dict) -> str:
     else:
         why = _("default for %(place)s") % {"place": place}
     if result.reason == "contested":
-        names = [d[lang_name] or d["name_vi"] for d in exp["contested_between"]]
         return _("Contested between %(names)s: the location's accuracy circle reaches both, so the operations "
                  "center (%(dept)s) decides. Best match: rule \"%(rule)s\" (%(why)s).") % {
-            "names": _(" and ").join(names), "dept": dept, "rule": rule["name"], "why": why}
+            "names": _(" and ").join(name(d) for d in exp["contested_between"]), "dept": dept, "rule": rule["name"],
+            "why": why}
     return _("Rule \"%(rule)s\" (%(why)s, priority %(priority)s) sends it to %(dept)s.") % {
         "rule": rule["name"], "why": why, "priority": rule["priority"], "dept": dept}
-

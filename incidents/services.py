@@ -234,8 +234,8 @@ def submit_report(draft: ReportDraft, actor=None) -> Report:
         description=description,
         public_description=scrub_contact_details(description),
         attributes=attributes,
-        department=decision.department,
-        routing_rule=decision.rule,
+        department_id=decision.department_id,
+        routing_rule_id=decision.rule_id,
         routing=decision.explanation,
         source=draft.source,
         reporter_name=draft.reporter.name.strip(),
@@ -247,7 +247,7 @@ def submit_report(draft: ReportDraft, actor=None) -> Report:
     ReportEvent.objects.bulk_create([
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status,
                     is_public=True, created_at=now, data={"source": draft.source}),
-        ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor=actor, department=decision.department,
+        ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor=actor, department_id=decision.department_id,
                     message=decision.explanation["text"]["en"], is_public=True, created_at=now,
                     data=decision.explanation),
     ])

@@ -52,3 +52,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules
 fi
+
+# Translations (.mo files are built, not committed).
+.venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0

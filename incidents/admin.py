@@ -1,0 +1,89 @@
+from django.contrib.gis import admin
+
+from gis.admin import MapAdmin
+
+from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent, RoutingRule,
+                     StaffMembership)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_vi", "name_en", "is_operations_center", "active"]
+    list_filter = ["is_operations_center", "active"]
+    search_fields = ["code", "name_vi", "name_en"]
+    autocomplete_fields = ["jurisdiction"]
+
+
+class AttributeInline(admin.TabularInline):
+    model = CategoryAttribute
+    extra = 0
+    fields = ["order", "code", "name_vi", "name_en", "datatype", "required", "values", "min_value", "max_value"]
+
+
+@admin.register(CategoryGroup)
+class CategoryGroupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_vi", "name_en", "order"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_vi", "name_en", "group", "duplicate_radius_m", "target_resolve_hours", "active"]
+    list_filter = ["group", "active", "allow_anonymous"]
+    search_fields = ["code", "name_vi", "name_en", "keywords"]
+    inlines = [AttributeInline]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "category", "category_group", "department", "priority", "buffer_m", "active",
+                    "valid_from", "valid_until"]
+    list_filter = ["kind", "active", "department", "category_group", "category"]
+    search_fields = ["name"]
+    autocomplete_fields = ["area", "department"]
+    list_editable = ["priority", "active"]
+
+
+class EventInline(admin.TabularInline):
+    model = ReportEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "actor", "from_status", "to_status", "department", "message", "is_public"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(MapAdmin):
+    list_display = ["public_id", "category", "status", "department", "ward", "created_at"]
+    list_filter = ["status", "category", "source"]
+    search_fields = ["public_id", "description", "address"]
+    date_hierarchy = "created_at"
+    list_select_related = ["category", "department", "ward"]
+    raw_id_fields = ["ward", "routing_rule"]
+    inlines = [EventInline]
+
+    # Reports change only through the workflow services, which write an event with every
+    # change; the admin shows them and does not edit them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role"]
+    list_filter = ["role", "department"]
+    autocomplete_fields = ["department"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "active", "created_at"]
+    readonly_fields = ["prefix", "created_at"]
