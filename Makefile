@@ -25,7 +25,7 @@ run: demo
 test: db
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
-bench: migrate
+bench: demo
 	@$(PY) bench/route.py
 
 stop-db:
