@@ -38,7 +38,7 @@ if [ ! -e "$home" ]; then
   fi
   $SUDO chown postgres:postgres "$home/"
 fi
-run="$top/$home"
+run="$(readlink -f "$home")"  # the real folder: postgres may not walk through a private home
 
 if [ ! -f "$run/port" ]; then
   # First free TCP port from 54329 up, so two checkouts on one machine do not collide.

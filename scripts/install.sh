@@ -43,8 +43,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.citypin-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev]'
+  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[dev]'; } > .venv/pip.log 2>&1; then
+    cat .venv/pip.log
+    exit 1
+  fi
   touch "$stamp"
 fi
 
