@@ -19,7 +19,7 @@ top="$(pwd)"
 home=".data/postgres"
 
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@";
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@");
   elif [ "$(id -un)" = postgres ]; then "$@";
   else sudo -u postgres "$@"; fi
 }
