@@ -20,7 +20,9 @@ demo: migrate
 
 run: demo
 	@echo "Citypin on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
-	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py run_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: db
 	@$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -162,6 +162,10 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Citypin ---------------------------------------------------------------------------------
+# The address people reach Citypin at, for links in e-mails.
+CITYPIN_SITE_URL = os.environ.get("CITYPIN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Seconds the worker sleeps when it has nothing to do.
+CITYPIN_WORKER_INTERVAL = float(os.environ.get("CITYPIN_WORKER_INTERVAL", "5"))
 # Public id prefix, e.g. CT-2026-000123.
 CITYPIN_PUBLIC_ID_PREFIX = os.environ.get("CITYPIN_PUBLIC_ID_PREFIX", "CT")
 # Metric SRID for measuring and clustering in this deployment (Cần Thơ: VN-2000 / UTM 48N).

@@ -206,7 +206,8 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
         report = submit_report(ReportDraft(
             category_code=category.code, lon=point.x, lat=point.y, location_accuracy_m=rng.choice([5, 8, 10, 15]),
             description=rng.choice(TEXTS[category.code]), attributes=attributes, reporter=reporter,
-            source=rng.choice([Report.Source.WEB, Report.Source.WEB, Report.Source.API, Report.Source.PHONE])))
+            source=rng.choice([Report.Source.WEB, Report.Source.WEB, Report.Source.API, Report.Source.PHONE])),
+            notify=False)
         made += 1
         age_hours = rng.uniform(1, 24 * 60)
         created = now - timedelta(hours=age_hours)

@@ -354,3 +354,30 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.department.code} · {self.role}"
+
+
+class OutboxMessage(models.Model):
+    """A message to send outside (e-mail today), written in the transaction of the change that
+    causes it and sent by the worker afterwards: a failed SMTP server never loses a report, and
+    a rolled-back report never sends a message."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    send_after = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text=_("Given up after too many attempts."))
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        indexes = [models.Index(fields=["send_after"], condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+                                name="outbox_pending")]

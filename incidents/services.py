@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .models import Category, CategoryAttribute, Report, ReportEvent
+from .models import Category, CategoryAttribute, Department, Report, ReportEvent
+from .outbox import enqueue_department_notice
 from .routing import OutsideJurisdiction, route
 
 MAX_DESCRIPTION = 4000
@@ -180,8 +181,9 @@ def _validate_reporter(category: Category, reporter: Reporter) -> dict[str, list
 
 
 @transaction.atomic
-def submit_report(draft: ReportDraft, actor=None) -> Report:
-    """Validate, route and save a new report with its `created` and `routed` events.
+def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report:
+    """Validate, route and save a new report with its `created` and `routed` events, and queue
+    the notice to its department (unless notify is False, e.g. for imported history).
 
     Raises ValidationError with a {field: [messages]} dict; nothing is saved then.
     """
@@ -251,4 +253,6 @@ def submit_report(draft: ReportDraft, actor=None) -> Report:
                     message=decision.explanation["text"]["en"], is_public=True, created_at=now,
                     data=decision.explanation),
     ])
+    if notify:
+        enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
     return report

@@ -83,3 +83,8 @@ class DemoCityTests(TestCase):
         self.assertFalse(Report.objects.filter(routing__text__isnull=True).exists())
         feature = self.client.get("/api/v1/reports/", {"limit": 1}).json()["features"][0]
         self.assertTrue(feature["properties"]["routing"]["text"])
+
+    def test_sample_reports_send_no_mail(self):
+        from incidents.models import OutboxMessage
+
+        self.assertFalse(OutboxMessage.objects.exists())

@@ -1,0 +1,72 @@
+"""Department notices go through the outbox: written with the report, sent by the worker,
+retried when the mail server fails."""
+
+from django.core import mail
+from django.test import TestCase, override_settings
+
+from incidents.models import OutboxMessage
+from incidents.services import ReportDraft, submit_report
+from incidents.worker import run_once
+from tests.world import build_world
+
+
+class FailingBackend:
+    """An SMTP server that is down (the process boundary is the only place we fake)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("smtp down")
+
+
+class OutboxTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.construction.email = "construction@example.vn"
+        cls.construction.save()
+
+    def submit(self):
+        return submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={"size": "large"},
+                                         description="Ổ gà <b>to</b>"))
+
+    def test_new_report_queues_a_notice_to_its_department(self):
+        report = self.submit()
+        message = OutboxMessage.objects.get()
+        self.assertEqual((message.recipient, message.report), ("construction@example.vn", report))
+        self.assertIn(report.public_id, message.subject)
+        self.assertEqual(len(mail.outbox), 0)  # nothing is sent inside the request
+
+    def test_worker_sends_it_in_vietnamese_and_english(self):
+        report = self.submit()
+        self.assertEqual(run_once(), "outbox: 1 sent, 0 failed")
+        self.assertEqual(len(mail.outbox), 1)
+        body = mail.outbox[0].body
+        self.assertIn("Có phản ánh mới được chuyển đến Sở Xây dựng", body)
+        self.assertIn("A new report was routed to Construction", body)
+        self.assertIn("Ổ gà <b>to</b>", body)  # plain text mail: no HTML escaping
+        self.assertIn("10.020000, 105.720000", body)
+        self.assertIsNotNone(OutboxMessage.objects.get().sent_at)
+        self.assertEqual(run_once(), "")  # sent once only
+        self.assertEqual(report.messages.count(), 1)
+
+    def test_department_without_email_gets_no_message(self):
+        submit_report(ReportDraft(category_code="encroachment", lon=105.72, lat=10.02))
+        self.assertFalse(OutboxMessage.objects.exists())
+
+    @override_settings(EMAIL_BACKEND="tests.test_outbox.FailingBackend")
+    def test_failed_send_is_kept_and_retried_later(self):
+        self.submit()
+        self.assertEqual(run_once(), "outbox: 0 sent, 1 failed")
+        message = OutboxMessage.objects.get()
+        self.assertEqual(message.attempts, 1)
+        self.assertIn("smtp down", message.last_error)
+        self.assertIsNone(message.sent_at)
+        self.assertGreater(message.send_after, message.created_at)
+        self.assertEqual(run_once(), "")  # not due yet
+
+    def test_rejected_report_sends_nothing(self):
+        with self.assertRaises(Exception):
+            submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={}))
+        self.assertFalse(OutboxMessage.objects.exists())
