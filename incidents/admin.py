@@ -2,7 +2,8 @@ from django.contrib.gis import admin
 
 from gis.admin import MapAdmin
 
-from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent, RoutingRule,
+from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, OutboxMessage, Report, ReportEvent,
+                     RoutingRule,
                      StaffMembership)
 
 
@@ -87,3 +88,16 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "active", "created_at"]
     readonly_fields = ["prefix", "created_at"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "subject", "attempts", "sent_at", "failed_at"]
+    list_filter = ["channel"]
+    search_fields = ["recipient", "subject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -292,3 +292,16 @@ class ReadTests(TestCase):
     def test_healthz_checks_the_database(self):
         data = self.client.get("/healthz").json()
         self.assertEqual((data["status"], data["database"]), ("ok", "ok"))
+
+
+class LanguageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_errors_are_vietnamese_by_default_and_english_on_request(self):
+        client = APIClient()
+        vi = client.post(URL, pothole(category="nope"), format="json").json()["category"][0]
+        en = client.post(URL, pothole(category="nope"), format="json", HTTP_ACCEPT_LANGUAGE="en").json()["category"][0]
+        self.assertEqual(vi, 'Không có lĩnh vực "nope".')
+        self.assertEqual(en, 'Unknown category "nope".')
