@@ -89,6 +89,34 @@ def _as_lines_or_points(g: GEOSGeometry) -> GEOSGeometry | None:
     return MultiLineString(lines, srid=4326) if lines else None
 
 
+def _usable_features(source, code_field: str, shape, what: str, result: "ImportResult",
+                     skip: dict[str, str] | None = None):
+    """Yield (feature, code, geometry) for each feature worth importing; record why the others
+    are rejected. `shape` turns the repaired geometry into the wanted type, or None."""
+    seen: dict[str, int] = {}
+    for feature in source:
+        if any(_value(feature, f) == v for f, v in (skip or {}).items()):
+            continue
+        code = _value(feature, code_field)
+        label = f"feature {feature.fid} ({code or 'no code'})"
+        if code in seen:
+            result.rejected.append(f"{label}: {code_field} repeats feature {seen[code]}")
+            continue
+        seen[code] = feature.fid
+        if not code:
+            result.rejected.append(f"{label}: empty {code_field}")
+            continue
+        try:
+            geom = shape(_geometry(feature))
+        except (GDALException, ValueError) as exc:
+            result.rejected.append(f"{label}: unreadable geometry ({exc})")
+            continue
+        if geom is None:
+            result.rejected.append(f"{label}: {what}, even after repair")
+            continue
+        yield feature, code, geom
+
+
 @transaction.atomic
 def import_areas(path: str | Path, kind: str, code_field: str, name_field: str, name_en_field: str | None = None,
                  parent_field: str | None = None, parent_code: str | None = None, layer: int | str = 0) -> ImportResult:
@@ -103,25 +131,7 @@ def import_areas(path: str | Path, kind: str, code_field: str, name_field: str, 
         raise ImportFailed(f"parent area {parent_code!r} does not exist; import it first")
     existing = {a.code: a for a in Area.objects.filter(kind=kind)}
     result = ImportResult()
-    seen: dict[str, int] = {}
-    for feature in source:
-        code = _value(feature, code_field)
-        label = f"feature {feature.fid} ({code or 'no code'})"
-        if code in seen:
-            result.rejected.append(f"{label}: {code_field} repeats feature {seen[code]}")
-            continue
-        seen[code] = feature.fid
-        if not code:
-            result.rejected.append(f"{label}: empty {code_field}")
-            continue
-        try:
-            boundary = _as_multipolygon(_geometry(feature))
-        except (GDALException, ValueError) as exc:
-            result.rejected.append(f"{label}: unreadable geometry ({exc})")
-            continue
-        if boundary is None:
-            result.rejected.append(f"{label}: no polygon area, even after repair")
-            continue
+    for feature, code, boundary in _usable_features(source, code_field, _as_multipolygon, "no polygon area", result):
         parent = parents.get(_value(feature, parent_field) or parent_code or "")
         area = existing.get(code) or Area(kind=kind, code=code)
         result.updated += area.pk is not None
@@ -151,28 +161,8 @@ def import_assets(path: str | Path, layer_code: str, code_field: str, class_fiel
     )
     existing = {a.code: a for a in Asset.objects.filter(layer=asset_layer)}
     result = ImportResult()
-    seen: dict[str, int] = {}
-    for feature in source:
-        if any(_value(feature, f) == v for f, v in (skip or {}).items()):
-            continue
-        code = _value(feature, code_field)
-        label = f"feature {feature.fid} ({code or 'no code'})"
-        if code in seen:
-            result.rejected.append(f"{label}: {code_field} repeats feature {seen[code]}")
-            continue
-        seen[code] = feature.fid
-        if not code:
-            result.rejected.append(f"{label}: empty {code_field}")
-            continue
-        try:
-            geom = _geometry(feature)
-        except (GDALException, ValueError) as exc:
-            result.rejected.append(f"{label}: unreadable geometry ({exc})")
-            continue
-        geom = _as_lines_or_points(geom)
-        if geom is None:
-            result.rejected.append(f"{label}: not a line or point, even after repair")
-            continue
+    for feature, code, geom in _usable_features(source, code_field, _as_lines_or_points, "not a line or point",
+                                                result, skip):
         source_class = _value(feature, class_field)
         asset = existing.get(code) or Asset(layer=asset_layer, code=code)
         result.updated += asset.pk is not None
