@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "incidents.web.browser.BrowserIdMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,7 +136,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "incidents.api.geojson.GeoJSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -143,6 +144,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "incidents.api.errors.field_error_handler",
     "DEFAULT_THROTTLE_RATES": {
         "report_submit": os.environ.get("REPORT_SUBMIT_RATE", "30/hour"),
+        "report_support": os.environ.get("REPORT_SUPPORT_RATE", "60/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -223,7 +223,8 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
                                        to_status=step, department=report.department, message=REPLIES[step],
                                        is_public=True, created_at=when)
             previous = step
-        Report.objects.filter(pk=report.pk).update(updated_at=when)
+        resolved_at = when if status in ("resolved", "closed") else None
+        Report.objects.filter(pk=report.pk).update(updated_at=when, resolved_at=resolved_at)
     summary.lines.append(f"reports: {made} sample reports created")
 
 

@@ -246,6 +246,8 @@ class Report(models.Model):
     reporter_ip = models.GenericIPAddressField(_("reporter IP"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    supporter_count = models.PositiveIntegerField(_("supporters"), default=0, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
@@ -266,6 +268,49 @@ class Report(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+def photo_path(photo: "Photo", filename: str) -> str:
+    return f"photos/{timezone.now():%Y/%m}/{photo.uuid}.{filename.rsplit('.', 1)[-1]}"
+
+
+class Photo(models.Model):
+    """A photo of a report, stored re-encoded with every EXIF tag (GPS included) removed.
+    Public only once staff approve it; served through a view that checks that."""
+
+    uuid = models.UUIDField(unique=True, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=20)
+    is_public = models.BooleanField(_("approved for public display"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["report", "id"]
+
+
+class Supporter(models.Model):
+    """Someone who says "me too" about a report; with an e-mail they follow its updates."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supporters")
+    email = models.EmailField(_("e-mail"), blank=True)  # private, like the reporter's
+    browser = models.CharField(max_length=64, blank=True)  # a random id in a cookie of the supporter's browser
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "email"], condition=~Q(email=""), name="one_support_per_email"),
+            models.UniqueConstraint(fields=["report", "browser"], condition=~Q(browser=""),
+                                    name="one_support_per_browser"),
+        ]
+
+
 class ReportEvent(models.Model):
     """Append-only history of a report, written in the transaction of the change it records."""
 
@@ -274,6 +319,7 @@ class ReportEvent(models.Model):
         ROUTED = "routed", _("routed")
         STATUS_CHANGED = "status_changed", _("status changed")
         REROUTED = "rerouted", _("rerouted")
+        SUPPORTED = "supported", _("supported")
         COMMENT = "comment", _("reply")
         NOTE = "note", _("internal note")
 

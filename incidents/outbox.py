@@ -35,6 +35,20 @@ def enqueue_department_notice(report: Report, department: Department) -> OutboxM
     return OutboxMessage.objects.create(recipient=department.email, subject=subject[:200], body=body, report=report)
 
 
+def enqueue_reporter_receipt(report: Report) -> OutboxMessage | None:
+    """Tell the reporter their report arrived, with the tracking link (in Vietnamese and English)."""
+    if not report.reporter_email:
+        return None
+    context = {"report": report, "site_url": settings.CITYPIN_SITE_URL}
+    with override("vi"):
+        subject = render_to_string("incidents/email/receipt_subject.txt", context).strip()
+        body = render_to_string("incidents/email/receipt_body.txt", context)
+    with override("en"):
+        body += "\n---\n\n" + render_to_string("incidents/email/receipt_body.txt", context)
+    return OutboxMessage.objects.create(recipient=report.reporter_email, subject=subject[:200], body=body,
+                                        report=report)
+
+
 def send_pending(now=None) -> tuple[int, int]:
     """Send what is due; returns (sent, failed attempts). Safe to run in several workers at
     once: rows are claimed with FOR UPDATE SKIP LOCKED."""

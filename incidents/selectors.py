@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -85,45 +86,62 @@ def _codes(raw: str) -> list[str]:
     return [v.strip() for v in raw.split(",") if v.strip()]
 
 
-def report_page(query: dict[str, str], lang: str) -> Page:
-    """One page of public report features, filtered by the query parameters."""
-    params = base_params(lang)
-    where = ["TRUE"]
-    errors: dict[str, list[str]] = {}
+@dataclass
+class Filters:
+    """Parsed report filters: SQL conditions with their parameters, or errors by parameter."""
 
-    def check(name, fn):
+    where: list[str]
+    params: dict
+    errors: dict[str, list[str]]
+
+    def check(self, fn):
         try:
             return fn()
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            self.errors.update(exc.message_dict)
+            return None
 
+    def sql(self) -> str:
+        if self.errors:
+            raise ValidationError(self.errors)
+        return " AND ".join(self.where)
+
+
+def report_filters(query: dict[str, str], params: dict) -> Filters:
+    """bbox, category, status, department, area, created_after, created_before."""
+    f = Filters(["TRUE"], params, {})
     if query.get("bbox"):
-        box = check("bbox", lambda: parse_bbox(query["bbox"]))
+        box = f.check(lambda: parse_bbox(query["bbox"]))
         if box:
             params.update(zip(("minx", "miny", "maxx", "maxy"), box))
-            where.append(BBOX_CLAUSE)
+            f.where.append(BBOX_CLAUSE)
     if query.get("category"):
         params["categories"] = _codes(query["category"])
-        where.append("c.code = ANY(%(categories)s)")
+        f.where.append("c.code = ANY(%(categories)s)")
     if query.get("status"):
         statuses = _codes(query["status"])
         bad = sorted(set(statuses) - set(Report.Status.values))
         if bad:
-            errors["status"] = [_("Unknown status: %(v)s. Use: %(all)s.") % {"v": ", ".join(bad), "all": ", ".join(Report.Status.values)}]
+            f.errors["status"] = [_("Unknown status: %(v)s. Use: %(all)s.") % {
+                "v": ", ".join(bad), "all": ", ".join(Report.Status.values)}]
         params["statuses"] = statuses
-        where.append("r.status = ANY(%(statuses)s)")
+        f.where.append("r.status = ANY(%(statuses)s)")
     if query.get("department"):
         params["departments"] = _codes(query["department"])
-        where.append("d.code = ANY(%(departments)s)")
+        f.where.append("d.code = ANY(%(departments)s)")
     if query.get("area"):
         params["area"] = query["area"]
-        where.append(AREA_CLAUSE)
-    if query.get("created_after"):
-        params["created_after"] = check("created_after", lambda: _parse_when("created_after", query["created_after"], False))
-        where.append("r.created_at >= %(created_after)s")
-    if query.get("created_before"):
-        params["created_before"] = check("created_before", lambda: _parse_when("created_before", query["created_before"], True))
-        where.append("r.created_at <= %(created_before)s")
+        f.where.append(AREA_CLAUSE)
+    for name, end_of_day, op in (("created_after", False, ">="), ("created_before", True, "<=")):
+        if query.get(name):
+            params[name] = f.check(lambda: _parse_when(name, query[name], end_of_day))
+            f.where.append(f"r.created_at {op} %({name})s")
+    return f
+
+
+def report_page(query: dict[str, str], lang: str) -> Page:
+    """One page of public report features, filtered by the query parameters."""
+    f = report_filters(query, base_params(lang))
     limit = DEFAULT_PAGE
     if query.get("limit"):
         try:
@@ -131,21 +149,101 @@ def report_page(query: dict[str, str], lang: str) -> Page:
             if not 1 <= limit <= MAX_PAGE:
                 raise ValueError
         except ValueError:
-            errors["limit"] = [_("Must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}]
+            f.errors["limit"] = [_("Must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}]
     if query.get("cursor"):
-        cursor_value = check("cursor", lambda: decode_cursor(query["cursor"]))
+        cursor_value = f.check(lambda: decode_cursor(query["cursor"]))
         if cursor_value:
-            params["cursor_at"], params["cursor_id"] = cursor_value
-            where.append("(r.created_at, r.id) < (%(cursor_at)s, %(cursor_id)s)")
-    if errors:
-        raise ValidationError(errors)
-
-    params["limit"] = limit + 1
+            f.params["cursor_at"], f.params["cursor_id"] = cursor_value
+            f.where.append("(r.created_at, r.id) < (%(cursor_at)s, %(cursor_id)s)")
+    where = f.sql()
+    f.params["limit"] = limit + 1
     with connection.cursor() as cursor:
-        cursor.execute(REPORT_PAGE_SQL.format(where=" AND ".join(where)), params)
+        cursor.execute(REPORT_PAGE_SQL.format(where=where), f.params)
         rows = cursor.fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0], rows[limit - 1][1]) if len(rows) > limit else None
     return Page([row[2] for row in rows[:limit]], next_cursor)
+
+
+# Counts of reports on a square grid for zoomed-out maps: locations in web-mercator metres
+# (EPSG:3857, the map's own projection) snapped to cells of cell_m, one feature per non-empty
+# cell at the mean position of its reports, back in SRID 4326. The bbox filter uses the GiST
+# index on location; at most MAX_CELLS cells are returned, whatever the zoom.
+AGGREGATE_SQL = f"""
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(q.m)), avg(ST_Y(q.m))), 3857), 4326), 6)::json,
+    'properties', json_build_object('count', count(*), 'open', count(*) FILTER (WHERE q.is_open))
+)::text
+FROM (
+    SELECT ST_Transform(r.location, 3857) AS m, r.status = ANY(%(open_statuses)s) AS is_open
+    {REPORT_FROM_SQL}
+    WHERE r.location IS NOT NULL AND {{where}}
+) q
+GROUP BY ST_SnapToGrid(q.m, %(cell_m)s)
+ORDER BY count(*) DESC
+LIMIT %(max_cells)s
+"""
+MAX_CELLS = 2000
+CELL_PX = 64  # one cell is about this many screen pixels wide at the requested zoom
+
+
+def report_aggregates(query: dict[str, str], lang: str) -> list[str]:
+    f = report_filters(query, base_params(lang))
+    zoom = f.check(lambda: _zoom(query.get("zoom", "10")))
+    if not query.get("bbox"):
+        f.errors["bbox"] = [_("Use four numbers: min_lon,min_lat,max_lon,max_lat.")]
+    where = f.sql()
+    f.params.update(cell_m=156543.03392 / 2**zoom * CELL_PX, max_cells=MAX_CELLS,
+                    open_statuses=list(Report.OPEN_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(AGGREGATE_SQL.format(where=where), f.params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _zoom(raw: str) -> float:
+    try:
+        zoom = float(raw)
+        if 0 <= zoom <= 22:
+            return zoom
+    except ValueError:
+        pass
+    raise ValidationError({"zoom": [_("Must be a number from 0 to 22.")]})
+
+
+# Possible duplicates of a new report: open reports of the same category within the category's
+# duplicate radius (metres on the geography; GiST index on location::geography) and reported
+# within its time window, nearest first. Distances of categories published with a reduced
+# precision are rounded to that precision.
+NEARBY_SQL = f"""
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+SELECT {REPORT_FEATURE_SQL},
+       CASE WHEN c.public_location_precision_m > 0
+            THEN round(ST_Distance(r.location::geography, p.g) / c.public_location_precision_m)
+                 * c.public_location_precision_m
+            ELSE round(ST_Distance(r.location::geography, p.g)) END AS distance_m
+{REPORT_FROM_SQL}
+CROSS JOIN p
+WHERE c.code = %(category)s
+  AND r.status = ANY(%(open_statuses)s)
+  AND r.created_at >= now() - make_interval(days => c.duplicate_window_days)
+  AND ST_DWithin(r.location::geography, p.g, c.duplicate_radius_m)
+ORDER BY ST_Distance(r.location::geography, p.g), r.id
+LIMIT %(limit)s
+"""
+
+
+def nearby_open_reports(category_code: str, lon: float, lat: float, lang: str, limit: int = 10) -> list[dict]:
+    params = base_params(lang) | {"category": category_code, "lon": lon, "lat": lat, "limit": limit,
+                                  "open_statuses": list(Report.OPEN_STATUSES)}
+    with connection.cursor() as cursor:
+        cursor.execute(NEARBY_SQL, params)
+        rows = cursor.fetchall()
+    features = []
+    for text, distance in rows:
+        feature = json.loads(text)
+        feature["properties"]["distance_m"] = int(distance)
+        features.append(feature)
+    return features
 
 
 def report_feature(public_id: str, lang: str) -> str | None:

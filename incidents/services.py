@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,14 +12,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .models import Category, CategoryAttribute, Department, Report, ReportEvent
-from .outbox import enqueue_department_notice
+from gis.models import Area
+
+from .models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
+from .outbox import enqueue_department_notice, enqueue_reporter_receipt
+from .photos import CleanPhoto
 from .routing import OutsideJurisdiction, route
 
 MAX_DESCRIPTION = 4000
@@ -48,6 +53,8 @@ class ReportDraft:
     reporter: Reporter = field(default_factory=Reporter)
     source: str = Report.Source.API
     reporter_ip: str | None = None
+    ward_code: str = ""  # for a report without coordinates: the ward the reporter picked
+    photos: list[CleanPhoto] = field(default_factory=list)
 
 
 def scrub_contact_details(text: str) -> str:
@@ -206,6 +213,13 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
             "n": MAX_DESCRIPTION, "len": len(draft.description)}]
     if not isinstance(draft.address, str) or len(draft.address) > 400:
         errors["address"] = [_("At most %(n)s characters.") % {"n": 400}]
+    ward = None
+    if draft.ward_code and draft.lon is None:
+        ward = Area.objects.filter(kind=Area.Kind.WARD, code=draft.ward_code).first()
+        if ward is None:
+            errors["ward"] = [_("Unknown ward.")]
+        elif "location" in errors and not draft.address.strip():
+            del errors["location"]  # a ward is enough for the operations center to place it
     attributes: dict[str, Any] = {}
     if category is not None:
         errors |= _validate_reporter(category, draft.reporter)
@@ -232,7 +246,7 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         location=Point(draft.lon, draft.lat, srid=4326) if located else None,
         location_accuracy_m=draft.location_accuracy_m,
         address=draft.address.strip(),
-        ward_id=decision.ward_id,
+        ward_id=decision.ward_id or (ward.pk if ward else None),
         description=description,
         public_description=scrub_contact_details(description),
         attributes=attributes,
@@ -253,6 +267,26 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
                     message=decision.explanation["text"]["en"], is_public=True, created_at=now,
                     data=decision.explanation),
     ])
+    save_photos(report, draft.photos)
     if notify:
         enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
+        enqueue_reporter_receipt(report)
     return report
+
+
+def save_photos(report: Report, photos: list[CleanPhoto]) -> None:
+    """Store cleaned photos; if anything fails, remove the files already written (the rows go
+    with the transaction)."""
+    written: list = []
+    try:
+        for photo in photos:
+            row = Photo(uuid=uuid.uuid4(), report=report, content_type=photo.content_type)
+            row.image.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
+            written.append(row.image)
+            row.thumbnail.save(f"thumb.{photo.extension}", ContentFile(photo.thumbnail), save=False)
+            written.append(row.thumbnail)
+            row.save()
+    except Exception:
+        for file in written:
+            file.storage.delete(file.name)
+        raise

@@ -19,3 +19,4 @@ def field_error_handler(exc, context):
     if response is not None and isinstance(exc, exceptions.ValidationError) and not isinstance(response.data, dict):
         response.data = {"non_field_errors": response.data}
     return response
+

@@ -11,6 +11,7 @@ A report's public point is snapped to a grid of its category's public_location_p
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.renderers import JSONRenderer
 
 # Name in the request's language; %(lang)s is 'vi' or 'en'.
 def localized(alias: str) -> str:
@@ -44,6 +45,11 @@ json_build_object(
             'contested_between', r.routing->'contested_between',
             'text', coalesce(r.routing->'text'->>%(lang)s, r.routing->'text'->>'vi')),
         'source', r.source,
+        'supporter_count', r.supporter_count,
+        'photos', (SELECT coalesce(json_agg(json_build_object(
+                              'url', '/photos/' || ph.uuid || '/', 'thumbnail', '/photos/' || ph.uuid || '/thumbnail/')
+                          ORDER BY ph.id), '[]')
+                   FROM incidents_photo ph WHERE ph.report_id = r.id AND ph.is_public),
         'created_at', r.created_at,
         'updated_at', r.updated_at
     )
@@ -65,3 +71,10 @@ def base_params(lang: str) -> dict:
 def feature_collection(features: list[str], extra: str = "") -> str:
     """Join feature texts made by SQL into one FeatureCollection without re-parsing them."""
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]" + extra + "}"
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """Lets clients ask for application/geo+json, which is what these endpoints return."""
+
+    media_type = "application/geo+json"
+    format = "geojson"

@@ -5,7 +5,10 @@ from . import views
 
 urlpatterns = [
     path("v1/reports/", views.ReportCollection.as_view(), name="api-reports"),
+    path("v1/reports/aggregate/", views.ReportAggregates.as_view(), name="api-report-aggregates"),
+    path("v1/reports/nearby/", views.NearbyReports.as_view(), name="api-reports-nearby"),
     path("v1/reports/<str:public_id>/", views.ReportDetail.as_view(), name="api-report"),
+    path("v1/reports/<str:public_id>/supporters/", views.ReportSupporters.as_view(), name="api-report-supporters"),
     path("v1/categories/", views.CategoryList.as_view(), name="api-categories"),
     path("v1/departments/", views.DepartmentList.as_view(), name="api-departments"),
     path("v1/areas/", views.AreaCollection.as_view(), name="api-areas"),

@@ -10,35 +10,18 @@ from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from .. import selectors
 from ..models import Category, Department, Report
+from ..ratelimit import ReportSubmitThrottle, SupportThrottle
 from ..services import submit_report
+from ..web.browser import browser_id
+from ..workflow import support_report
 from .geojson import feature_collection
 from .serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
 
 GEOJSON = "application/geo+json"
-
-
-class ReportSubmitThrottle(SimpleRateThrottle):
-    """Per-IP limit on anonymous submissions; the rate is read from settings at each request."""
-
-    scope = "report_submit"
-
-    def get_rate(self):
-        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
-
-    def allow_request(self, request, view):
-        if request.method != "POST":
-            return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def geojson_response(body: str, status_code: int = 200) -> HttpResponse:
@@ -100,6 +83,68 @@ class ReportCollection(APIView):
         return response
 
 
+class ReportAggregates(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("zoom", float, description="map zoom 0..22: the grid is about 64 px"), *REPORT_FILTERS[:7]],
+        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection of grid cells with `count` and `open`")},
+    )
+    def get(self, request):
+        try:
+            features = selectors.report_aggregates(request.query_params.dict(), get_language())
+        except ValidationError as exc:
+            return error_response(exc)
+        return geojson_response(feature_collection(features))
+
+
+class NearbyReports(APIView):
+    """Open reports that may be the same problem: same category, within its duplicate radius
+    and time window, nearest first."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("category", str, required=True), OpenApiParameter("lon", float, required=True),
+                    OpenApiParameter("lat", float, required=True)],
+        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection with distance_m")},
+    )
+    def get(self, request):
+        errors, values = {}, {}
+        for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
+            try:
+                values[name] = float(request.query_params.get(name, ""))
+                if not low <= values[name] <= high:
+                    raise ValueError
+            except ValueError:
+                errors[name] = [f"A number from {low} to {high}."]
+        category = request.query_params.get("category", "")
+        if not Category.objects.filter(code=category, active=True).exists():
+            errors["category"] = [f"Unknown category \"{category[:40]}\"."]
+        if errors:
+            return Response(errors, status=400)
+        features = selectors.nearby_open_reports(category, values["lon"], values["lat"], get_language())
+        return Response({"type": "FeatureCollection", "features": features}, content_type=GEOJSON)
+
+
+class ReportSupporters(APIView):
+    """"Me too": one support per e-mail address and per browser; the e-mail (optional) follows updates."""
+
+    throttle_classes = [SupportThrottle]
+
+    @extend_schema(request=None, responses={201: OpenApiResponse(description="{supporter_count}")})
+    def post(self, request, public_id: str):
+        report = Report.objects.filter(public_id=public_id).first()
+        if report is None:
+            return Response({"public_id": [f"No report {public_id[:40]}."]}, status=404)
+        data = request.data if isinstance(request.data, dict) else {}
+        email = data.get("email", "")
+        if not isinstance(email, str):
+            return Response({"email": ["Must be text."]}, status=400)
+        try:
+            support_report(report, email=email, browser=browser_id(request), ip=request.META.get("REMOTE_ADDR"))
+        except ValidationError as exc:
+            return error_response(exc)
+        report.refresh_from_db(fields=["supporter_count"])
+        return Response({"supporter_count": report.supporter_count}, status=201)
+
+
 class ReportDetail(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="GeoJSON Feature")})
     def get(self, request, public_id: str):
@@ -135,7 +180,9 @@ class AreaCollection(APIView):
             features = selectors.area_features(request.query_params.dict())
         except ValidationError as exc:
             return error_response(exc)
-        return geojson_response(feature_collection(features))
+        response = geojson_response(feature_collection(features))
+        response["Cache-Control"] = "public, max-age=3600"  # boundaries change rarely
+        return response
 
 
 def healthz(request):

@@ -1,0 +1,261 @@
+/* Citypin's page scripts. User text is only ever set with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var config = function () {
+    var node = document.getElementById("citypin-config");
+    return node ? JSON.parse(node.textContent) : {};
+  };
+  var el = function (tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  };
+  var csrf = function () {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  };
+  var statusOf = function (cfg, code) {
+    return cfg.statuses.filter(function (s) { return s.code === code; })[0] || {colour: "#555", symbol: "?", label: code};
+  };
+  var statusIcon = function (status) {
+    return L.divIcon({className: "status-pin", iconSize: [26, 26], iconAnchor: [13, 13],
+      html: '<span style="background:' + status.colour + '">' + status.symbol + "</span>"});
+  };
+
+  /* Ward outlines give the map its geography even when no tile server can be reached. */
+  function wardOutlines(map) {
+    var pane = map.createPane("wards");
+    pane.style.zIndex = 350;
+    pane.style.pointerEvents = "none";
+    fetch("/api/v1/areas/?kind=ward&zoom=11").then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data) return;
+      L.geoJSON(data, {pane: "wards", interactive: false,
+                       style: {color: "#7f8c8d", weight: 1, fill: true, fillColor: "#fdfefe", fillOpacity: 0.35}}).addTo(map);
+    });
+  }
+
+  /* The public map: points from the GeoJSON API for the visible box when zoomed in,
+     grid counts from the aggregate API when zoomed out. */
+  function publicMap(map) {
+    var cfg = config();
+    wardOutlines(map);
+    var points = L.markerClusterGroup({maxClusterRadius: 50}).addTo(map);
+    var cells = L.layerGroup().addTo(map);
+    var statusLine = document.getElementById("map-status");
+    var filters = document.getElementById("filters");
+    var seq = 0;
+
+    function query(extra) {
+      var params = new URLSearchParams();
+      new FormData(filters).forEach(function (v, k) { if (v) params.set(k, v); });
+      var b = map.getBounds();
+      params.set("bbox", [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -90),
+                          Math.min(b.getEast(), 180), Math.min(b.getNorth(), 90)].map(function (n) { return n.toFixed(6); }).join(","));
+      Object.keys(extra).forEach(function (k) { params.set(k, extra[k]); });
+      return params.toString();
+    }
+    function popup(p) {
+      var box = el("div", {"class": "popup"});
+      var status = statusOf(cfg, p.status);
+      box.appendChild(el("strong", {}, p.category.name));
+      box.appendChild(el("div", {"class": "popup-status"}, status.symbol + " " + status.label));
+      if (p.description) box.appendChild(el("p", {}, p.description.length > 160 ? p.description.slice(0, 160) + "…" : p.description));
+      box.appendChild(el("div", {}, p.department.name));
+      if (p.supporter_count) box.appendChild(el("div", {}, p.supporter_count + " " + cfg.text.supporters));
+      var link = el("a", {href: cfg.track_url + encodeURIComponent(p.public_id) + "/"}, cfg.text.details + " · " + p.public_id);
+      box.appendChild(link);
+      return box;
+    }
+    function showPoints(data) {
+      points.clearLayers(); cells.clearLayers();
+      data.features.forEach(function (f) {
+        if (!f.geometry) return;
+        var c = f.geometry.coordinates;
+        var marker = L.marker([c[1], c[0]], {icon: statusIcon(statusOf(cfg, f.properties.status)),
+                                            title: f.properties.category.name + " · " + statusOf(cfg, f.properties.status).label,
+                                            keyboard: true});
+        marker.bindPopup(popup(f.properties));
+        points.addLayer(marker);
+      });
+      statusLine.textContent = data.features.length + " " + cfg.text.reports;
+    }
+    function showCells(data) {
+      points.clearLayers(); cells.clearLayers();
+      var total = 0;
+      data.features.forEach(function (f) {
+        var c = f.geometry.coordinates, n = f.properties.count;
+        total += n;
+        var size = Math.min(56, 22 + Math.round(Math.sqrt(n) * 3));
+        L.marker([c[1], c[0]], {
+          icon: L.divIcon({className: "cell-pin", iconSize: [size, size], html: "<span>" + n + "</span>"}),
+          title: n + " " + cfg.text.reports + ", " + f.properties.open + " " + cfg.text.open
+        }).on("click", function () { map.setView([c[1], c[0]], Math.min(map.getZoom() + 2, cfg.points_from_zoom)); })
+          .addTo(cells);
+      });
+      statusLine.textContent = total + " " + cfg.text.reports + " · " + cfg.text.zoom_in;
+    }
+    function load() {
+      var mine = ++seq;
+      statusLine.textContent = cfg.text.loading;
+      var zoomedIn = map.getZoom() >= cfg.points_from_zoom;
+      var url = zoomedIn ? cfg.reports_url + "?" + query({limit: cfg.max_points})
+                         : cfg.aggregate_url + "?" + query({zoom: map.getZoom()});
+      fetch(url, {headers: {"Accept": "application/geo+json"}})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) {
+          if (mine !== seq) return;
+          // More reports than a map should carry: show the counts instead.
+          if (zoomedIn && data.next) {
+            return fetch(cfg.aggregate_url + "?" + query({zoom: map.getZoom()})).then(function (r) { return r.json(); })
+              .then(function (agg) { if (mine === seq) showCells(agg); });
+          }
+          (zoomedIn ? showPoints : showCells)(data);
+        })
+        .catch(function () { if (mine === seq) statusLine.textContent = cfg.text.failed; });
+    }
+    map.on("moveend", load);
+    filters.addEventListener("change", load);
+    load();
+    window.citypinMap = map;
+  }
+
+  /* The report form: pin by tap/click and drag, "use my location", lat/lon inputs kept in step,
+     attribute fields of the chosen category, duplicate suggestions, photo GPS offer. */
+  function reportForm(map) {
+    var cfg = config();
+    wardOutlines(map);
+    var form = document.querySelector("form.report");
+    var lat = form.querySelector("[name=lat]"), lon = form.querySelector("[name=lon]");
+    var accuracy = form.querySelector("[name=location_accuracy_m]");
+    var category = form.querySelector("[name=category]");
+    var pinStatus = document.getElementById("pin-status");
+    var nearby = document.getElementById("nearby");
+    var marker = null, circle = null;
+
+    function setPin(latlng, accuracyM, fromInputs) {
+      if (!marker) {
+        marker = L.marker(latlng, {draggable: true, keyboard: true, title: cfg.text.pin_set}).addTo(map);
+        marker.on("dragend", function () { setPin(marker.getLatLng(), null); });
+      } else {
+        marker.setLatLng(latlng);
+      }
+      if (circle) { map.removeLayer(circle); circle = null; }
+      if (accuracyM) circle = L.circle(latlng, {radius: accuracyM, weight: 1}).addTo(map);
+      accuracy.value = accuracyM ? Math.round(accuracyM) : "";
+      if (!fromInputs) { lat.value = latlng.lat.toFixed(6); lon.value = latlng.lng.toFixed(6); }
+      pinStatus.textContent = cfg.text.pin_set + " " + Number(latlng.lat).toFixed(5) + ", " + Number(latlng.lng).toFixed(5) +
+        (accuracyM ? " (" + cfg.text.accuracy + " ±" + Math.round(accuracyM) + " m)" : "");
+      form.dataset.pinned = "1";
+      suggest();
+    }
+    map.on("click", function (e) { setPin(e.latlng, null); });
+    [lat, lon].forEach(function (input) {
+      input.addEventListener("change", function () {
+        var a = parseFloat(lat.value), b = parseFloat(lon.value);
+        if (isFinite(a) && isFinite(b) && Math.abs(a) <= 90 && Math.abs(b) <= 180) {
+          setPin(L.latLng(a, b), null, true); map.setView([a, b], Math.max(map.getZoom(), 16));
+        }
+      });
+    });
+    if (lat.value && lon.value) setPin(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), parseFloat(accuracy.value) || null, true);
+
+    document.getElementById("locate").addEventListener("click", function () {
+      if (!navigator.geolocation) { pinStatus.textContent = cfg.text.geolocation_failed; return; }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+        setPin(ll, pos.coords.accuracy); map.setView(ll, 17);
+      }, function () { pinStatus.textContent = cfg.text.geolocation_failed; }, {enableHighAccuracy: true, timeout: 15000});
+    });
+
+    function showAttributes() {
+      form.querySelectorAll("fieldset.attributes").forEach(function (set) {
+        var mine = set.dataset.category === category.value;
+        set.hidden = !mine;
+        set.querySelectorAll("input,select,textarea").forEach(function (i) { i.disabled = !mine; });
+      });
+    }
+    category.addEventListener("change", function () { showAttributes(); suggest(); });
+    showAttributes();
+
+    var asked = "";
+    function suggest() {
+      if (!category.value || !lat.value || !lon.value) { nearby.hidden = true; return; }
+      var key = category.value + "|" + lat.value + "|" + lon.value;
+      if (key === asked) return;
+      asked = key;
+      var url = cfg.nearby_url + "?" + new URLSearchParams({category: category.value, lon: lon.value, lat: lat.value});
+      fetch(url).then(function (r) { return r.ok ? r.json() : {features: []}; }).then(function (data) {
+        if (asked !== key) return;
+        nearby.innerHTML = "";
+        if (!data.features.length) { nearby.appendChild(el("p", {"class": "hint"}, cfg.text.none)); nearby.hidden = false; return; }
+        nearby.appendChild(el("h3", {}, cfg.text.similar));
+        data.features.forEach(function (f) { nearby.appendChild(card(f.properties)); });
+        nearby.hidden = false;
+      });
+    }
+    function card(p) {
+      var status = statusOf(cfg, p.status);
+      var box = el("div", {"class": "card", "data-report": p.public_id});
+      if (p.photos && p.photos.length) box.appendChild(el("img", {src: p.photos[0].thumbnail, alt: "", loading: "lazy"}));
+      var body = el("div", {"class": "card-body"});
+      var days = Math.floor((Date.now() - Date.parse(p.created_at)) / 86400000);
+      body.appendChild(el("strong", {}, p.category.name));
+      body.appendChild(el("div", {}, status.symbol + " " + status.label + " · " + p.distance_m + " " + cfg.text.m_away + " · " +
+        (days < 1 ? cfg.text.today : days + " " + cfg.text.days_old) + " · " + p.supporter_count + " " + cfg.text.supporters));
+      if (p.description) body.appendChild(el("p", {}, p.description.slice(0, 140)));
+      var email = el("input", {type: "email", "aria-label": cfg.text.email_optional, placeholder: cfg.text.email_optional});
+      var button = el("button", {type: "button", "class": "secondary support"}, cfg.text.support);
+      var result = el("p", {"class": "hint", role: "status"});
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        fetch(cfg.supporters_url.replace("{id}", encodeURIComponent(p.public_id)), {
+          method: "POST", credentials: "same-origin",
+          headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+          body: JSON.stringify({email: email.value})
+        }).then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
+          .then(function (res) {
+            if (res.ok) {
+              result.textContent = cfg.text.supported;
+              var link = el("a", {href: cfg.track_url + encodeURIComponent(p.public_id) + "/"}, p.public_id);
+              result.appendChild(document.createTextNode(" ")); result.appendChild(link);
+            } else {
+              result.textContent = Object.keys(res.data).map(function (k) { return res.data[k].join(" "); }).join(" ");
+              button.disabled = false;
+            }
+          });
+      });
+      body.appendChild(email); body.appendChild(button); body.appendChild(result);
+      box.appendChild(body);
+      return box;
+    }
+
+    var photos = form.querySelector("[name=photos]");
+    var offer = document.getElementById("photo-location");
+    photos.addEventListener("change", function () {
+      offer.hidden = true;
+      if (form.dataset.pinned || !window.exifr || !photos.files.length) return;
+      window.exifr.gps(photos.files[0]).then(function (gps) {
+        if (!gps || form.dataset.pinned) return;
+        offer.innerHTML = "";
+        var use = el("button", {type: "button", "class": "secondary"}, cfg.text.use_photo +
+          " (" + gps.latitude.toFixed(5) + ", " + gps.longitude.toFixed(5) + ")");
+        use.addEventListener("click", function () {
+          var ll = L.latLng(gps.latitude, gps.longitude); setPin(ll, null); map.setView(ll, 17); offer.hidden = true;
+        });
+        offer.appendChild(use); offer.hidden = false;
+      }).catch(function () {});
+    });
+    if (cfg.photo_location) map.setView([cfg.photo_location.lat, cfg.photo_location.lon], 17);
+    window.citypinMap = map;
+  }
+
+  function trackMap(map, coordinates, colour) {
+    wardOutlines(map);
+    L.circleMarker([coordinates[1], coordinates[0]], {radius: 10, color: "#fff", weight: 2, fillColor: colour,
+                                                     fillOpacity: 1}).addTo(map);
+    window.citypinMap = map;
+  }
+
+  window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap};
+})();

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.public_map, name="map"),
+    path("report/", views.report_create, name="report"),
+    path("r/<str:public_id>/", views.track, name="track"),
+    path("r/<str:public_id>/support/", views.support, name="support"),
+    path("r/<str:public_id>/reopen/", views.reopen, name="reopen"),
+    path("photos/<uuid:uuid>/", views.photo, name="photo"),
+    path("photos/<uuid:uuid>/thumbnail/", views.photo, {"thumbnail": True}, name="photo-thumbnail"),
+]

@@ -1,0 +1,204 @@
+"""Citizen pages: the public map, the report form, the tracking page. Views parse, call a
+service or selector, and render; the rules live in services.py and workflow.py."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, render_parts, with_script
+from gis.models import Area
+
+from ..models import Category, CategoryAttribute, Photo, Report
+from ..photos import clean_photos
+from ..ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
+from ..services import Reporter, ReportDraft, submit_report
+from ..workflow import can_reopen, reopen_by_citizen, support_report
+from .browser import browser_id
+from .forms import ReopenForm, ReportForm, SupportForm
+
+STATUS_STYLE = {  # colour and a symbol, so status is never carried by colour alone
+    "new": ("#c0392b", "!"), "acknowledged": ("#d35400", "i"), "in_progress": ("#1f618d", "…"),
+    "reopened": ("#7d3c98", "↺"), "resolved": ("#1e8449", "✓"), "closed": ("#566573", "■"),
+    "rejected": ("#34495e", "✕"), "duplicate": ("#7f8c8d", "="),
+}
+
+
+def statuses() -> list[dict]:
+    return [{"code": s.value, "label": str(s.label), "colour": STATUS_STYLE[s.value][0],
+             "symbol": STATUS_STYLE[s.value][1]} for s in Report.Status]
+
+
+def active_categories() -> list[Category]:
+    return list(Category.objects.filter(active=True).select_related("group")
+                .prefetch_related(Prefetch("attributes", CategoryAttribute.objects.order_by("order", "code")))
+                .order_by("group__order", "order", "code"))
+
+
+def public_map(request):
+    categories = active_categories()
+    config = {
+        "reports_url": reverse("api-reports"), "aggregate_url": reverse("api-report-aggregates"),
+        "track_url": "/r/", "statuses": statuses(), "points_from_zoom": 14, "max_points": 2000,
+        "text": {"reports": _("reports"), "open": _("open"), "supporters": _("supporters"),
+                 "details": _("Details"), "zoom_in": _("Zoom in to see single reports."),
+                 "loading": _("Loading…"), "failed": _("The reports could not be loaded.")},
+    }
+    m = with_script(base_map(), "Citypin.publicMap(MAP)", js=["citypin/citypin.js"],
+                    vendor_js=[MARKERCLUSTER_JS], vendor_css=list(MARKERCLUSTER_CSS))
+    return render(request, "citypin/map.html", {
+        "map": render_parts(m), "config": config, "categories": categories, "statuses": statuses()})
+
+
+def report_create(request):
+    categories = active_categories()
+    wards = list(Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi"))
+    form = ReportForm(request.POST or None, request.FILES or None, categories=categories, wards=wards)
+    photo_location = None
+    if request.method == "POST":
+        if not allowed(request, ReportSubmitThrottle):
+            form.add_error(None, _("Too many reports from your connection. Please try again in an hour."))
+        elif form.data.get("website"):
+            form.add_error(None, _("This report could not be accepted."))
+        elif form.is_valid():
+            report, photo_location = _submit(request, form)
+            if report is not None:
+                return redirect(f"{reverse('track', args=[report.public_id])}?submitted=1")
+    config = {
+        "nearby_url": reverse("api-reports-nearby"), "supporters_url": "/api/v1/reports/{id}/supporters/",
+        "track_url": "/r/", "statuses": statuses(), "photo_location": photo_location,
+        "radius": {c.code: c.duplicate_radius_m for c in categories},
+        "text": {"use_photo": _("Use the location where the photo was taken"),
+                 "support": _("This is it: support it"), "supported": _("Thank you: your support was counted."),
+                 "already": _("You already support this report. Thank you!"),
+                 "none": _("No open report of this kind nearby. Yours will be new."),
+                 "similar": _("Already reported nearby? Check before sending:"),
+                 "m_away": _("m away"), "days_old": _("days old"), "today": _("today"),
+                 "geolocation_failed": _("Your location could not be found; tap the map instead."),
+                 "accuracy": _("accuracy"), "pin_set": _("Pin set at"), "supporters": _("supporters"),
+                 "email_optional": _("E-mail to follow updates (optional)")},
+    }
+    m = with_script(base_map(), "Citypin.reportForm(MAP)", js=["citypin/citypin.js"],
+                    vendor_js=["exifr/dist/lite.umd.js"])
+    return render(request, "citypin/report_form.html", {
+        "form": form, "map": render_parts(m), "config": config, "attribute_sets": form.bound_attribute_sets()})
+
+
+def _submit(request, form: ReportForm):
+    """Returns (report, None) on success; (None, photo location to offer) otherwise, with the
+    errors added to the form."""
+    data = form.cleaned_data
+    try:
+        photos = clean_photos(data["photos"])
+    except ValidationError as exc:
+        for message in exc.message_dict["photos"]:
+            form.add_error("photos", message)
+        return None, None
+    located = data["lat"] is not None or data["lon"] is not None
+    gps = next((p.gps for p in photos if p.gps), None)
+    if not located and gps and not data["ward"] and not data["address"]:
+        # No pin but the photo knows where it was taken: offer it, never use it silently.
+        form.add_error("lat", _("Your photo says where it was taken; the pin is set there. Check it, attach the "
+                                "photos again and send."))
+        form.data = form.data.copy()
+        form.data["lon"], form.data["lat"] = f"{gps[0]:.6f}", f"{gps[1]:.6f}"
+        return None, {"lon": gps[0], "lat": gps[1]}
+    draft = ReportDraft(
+        category_code=data["category"], lon=data["lon"], lat=data["lat"],
+        location_accuracy_m=data["location_accuracy_m"], address=data["address"], description=data["description"],
+        attributes=form.attributes_for(data["category"]),
+        reporter=Reporter(name=data["name"], email=data["email"], phone=data["phone"]),
+        source=Report.Source.WEB, reporter_ip=request.META.get("REMOTE_ADDR"), ward_code=data["ward"],
+        photos=photos)
+    if located and (data["lat"] is None or data["lon"] is None):
+        form.add_error("lat", _("Give both latitude and longitude, or pick a ward."))
+        return None, None
+    try:
+        return submit_report(draft), None
+    except ValidationError as exc:
+        form.add_service_errors(exc.message_dict, data["category"])
+        return None, None
+
+
+def track(request, public_id: str):
+    report = get_object_or_404(Report.objects.select_related("category", "department", "ward"), public_id=public_id)
+    events = report.events.filter(is_public=True).select_related("department").order_by("created_at", "id")
+    feature = json.loads(_feature(report))
+    m = base_map(center=tuple(feature["geometry"]["coordinates"]) if feature["geometry"] else None,
+                 zoom=17 if feature["geometry"] else None)
+    if feature["geometry"]:
+        with_script(m, f"Citypin.trackMap(MAP, {json.dumps(feature['geometry']['coordinates'])}, "
+                       f"{json.dumps(STATUS_STYLE[report.status][0])})", js=["citypin/citypin.js"])
+    return render(request, "citypin/track.html", {
+        "report": report, "feature": feature["properties"], "has_location": feature["geometry"] is not None,
+        "events": events, "map": render_parts(m),
+        "status_style": STATUS_STYLE[report.status], "submitted": request.GET.get("submitted") == "1",
+        "can_reopen": can_reopen(report), "support_form": SupportForm(), "reopen_form": ReopenForm(),
+        "routing_text": report.routing.get("text", {}).get("en" if get_language().startswith("en") else "vi", ""),
+    })
+
+
+def _feature(report: Report) -> str:
+    from ..selectors import report_feature
+
+    return report_feature(report.public_id, get_language())
+
+
+@require_POST
+def support(request, public_id: str):
+    report = get_object_or_404(Report, public_id=public_id)
+    form = SupportForm(request.POST)
+    if not allowed(request, SupportThrottle):
+        messages.error(request, _("Too many requests from your connection. Please try again later."))
+    elif form.is_valid():
+        try:
+            support_report(report, email=form.cleaned_data["email"], browser=browser_id(request),
+                           ip=request.META.get("REMOTE_ADDR"))
+            messages.success(request, _("Thank you: your support was counted."))
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                for message in errors:
+                    messages.error(request, message)
+    else:
+        messages.error(request, _("Enter a valid e-mail address."))
+    return redirect("track", public_id=public_id)
+
+
+@require_POST
+def reopen(request, public_id: str):
+    report = get_object_or_404(Report, public_id=public_id)
+    form = ReopenForm(request.POST)
+    if not allowed(request, ReopenThrottle):
+        messages.error(request, _("Too many requests from your connection. Please try again later."))
+    elif form.is_valid():
+        try:
+            reopen_by_citizen(report, form.cleaned_data["comment"])
+            messages.success(request, _("The report is open again and back with the department."))
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                for message in errors:
+                    messages.error(request, message)
+    else:
+        messages.error(request, _("Tell the department what is still wrong."))
+    return redirect("track", public_id=public_id)
+
+
+def photo(request, uuid: str, thumbnail: bool = False):
+    """A photo, only once staff approved it for public display."""
+    item = Photo.objects.filter(uuid=uuid, is_public=True).first()
+    if item is None:
+        raise Http404
+    file = item.thumbnail if thumbnail else item.image
+    response = FileResponse(file.open("rb"), content_type=item.content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,109 @@
+"""The report workflow: states and allowed transitions are one table, and every change goes
+through transition_report, which locks the row, checks the version, and appends the event in
+the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Report, ReportEvent, Supporter
+
+S = Report.Status
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.NEW: {S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE},
+    S.ACKNOWLEDGED: {S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE},
+    S.IN_PROGRESS: {S.RESOLVED, S.REJECTED, S.DUPLICATE},
+    S.RESOLVED: {S.CLOSED, S.REOPENED},
+    S.CLOSED: {S.REOPENED},
+    S.REOPENED: {S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE},
+    S.REJECTED: {S.REOPENED},
+    S.DUPLICATE: {S.REOPENED},
+}
+NEEDS_PUBLIC_MESSAGE = {S.RESOLVED, S.REJECTED, S.REOPENED}
+REOPEN_DAYS = 30  # a citizen may say "still not fixed" this long after a report was resolved
+
+
+class Conflict(Exception):
+    """Someone else changed the report first; `report` is its current state."""
+
+    def __init__(self, report: Report):
+        super().__init__(report.public_id)
+        self.report = report
+
+
+@transaction.atomic
+def transition_report(report_id: int, to_status: str, *, actor=None, message: str = "", is_public: bool = True,
+                      expected_version: int | None = None) -> Report:
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if expected_version is not None and report.version != expected_version:
+        raise Conflict(report)
+    if to_status not in TRANSITIONS.get(report.status, set()):
+        raise ValidationError({"status": [_("A report that is %(from)s cannot become %(to)s.") % {
+            "from": S(report.status).label, "to": S(to_status).label}]})
+    message = message.strip()
+    if to_status in NEEDS_PUBLIC_MESSAGE and not (message and is_public):
+        raise ValidationError({"message": [_("Say publicly why: this change needs a message to the citizen.")]})
+    now = timezone.now()
+    from_status, report.status = report.status, to_status
+    if to_status == S.RESOLVED:
+        report.resolved_at = now
+    report.version += 1
+    report.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, actor=actor,
+                               from_status=from_status, to_status=to_status, department_id=report.department_id,
+                               message=message, is_public=is_public, created_at=now)
+    return report
+
+
+def can_reopen(report: Report, now=None) -> bool:
+    """A citizen's "still not fixed?" is offered within REOPEN_DAYS of the resolution."""
+    now = now or timezone.now()
+    return (report.status in (S.RESOLVED, S.CLOSED) and report.resolved_at is not None
+            and now - report.resolved_at <= timedelta(days=REOPEN_DAYS))
+
+
+@transaction.atomic
+def reopen_by_citizen(report: Report, comment: str) -> Report:
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": [_("Tell the department what is still wrong.")]})
+    if len(comment) > 2000:
+        raise ValidationError({"comment": [_("At most %(n)s characters.") % {"n": 2000}]})
+    if not can_reopen(report):
+        raise ValidationError({"comment": [_("This report can no longer be reopened; please submit a new one.")]})
+    return transition_report(report.pk, S.REOPENED, message=comment, is_public=True)
+
+
+@transaction.atomic
+def support_report(report: Report, *, email: str = "", browser: str = "", ip: str | None = None) -> Supporter:
+    """Record a "me too" on an open report: one per e-mail address and one per browser."""
+    if not report.is_open:
+        raise ValidationError({"report": [_("This report is closed; if the problem is back, submit a new one.")]})
+    email = email.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": [_("Enter a valid e-mail address.")]}) from None
+    already = Q(browser=browser) if browser else Q(pk__in=[])
+    if email:
+        already |= Q(email=email)
+    if Supporter.objects.filter(report=report).filter(already).exists():
+        raise ValidationError({"report": [_("You already support this report. Thank you!")]})
+    try:
+        with transaction.atomic():
+            supporter = Supporter.objects.create(report=report, email=email, browser=browser, ip=ip)
+    except IntegrityError:
+        raise ValidationError({"report": [_("You already support this report. Thank you!")]}) from None
+    Report.objects.filter(pk=report.pk).update(supporter_count=F("supporter_count") + 1)
+    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.SUPPORTED, is_public=False,
+                               department_id=report.department_id)
+    return supporter
