@@ -269,7 +269,8 @@ class Report(models.Model):
 
 
 def photo_path(photo: "Photo", filename: str) -> str:
-    return f"photos/{timezone.now():%Y/%m}/{photo.uuid}.{filename.rsplit('.', 1)[-1]}"
+    """photos/2026/11/<uuid>.jpg, and <uuid>-thumb.jpg for the thumbnail (named by the caller)."""
+    return f"photos/{timezone.now():%Y/%m}/{filename}"
 
 
 class Photo(models.Model):
@@ -278,7 +279,7 @@ class Photo(models.Model):
 
     uuid = models.UUIDField(unique=True, editable=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    image = models.ImageField(upload_to=photo_path)
     thumbnail = models.ImageField(upload_to=photo_path)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -26,6 +26,8 @@ class CleanPhoto:
     extension: str
     content_type: str
     gps: tuple[float, float] | None  # (lon, lat) read from EXIF before it was stripped
+    width: int
+    height: int
 
 
 def _gps(image: Image.Image) -> tuple[float, float] | None:
@@ -82,7 +84,7 @@ def clean_photo(upload, index: int = 1) -> CleanPhoto:
     thumb = image.copy()
     thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     extension, content_type = FORMATS[fmt]
-    return CleanPhoto(_encode(image, fmt), _encode(thumb, fmt), extension, content_type, gps)
+    return CleanPhoto(_encode(image, fmt), _encode(thumb, fmt), extension, content_type, gps, *image.size)
 
 
 def clean_photos(uploads: list) -> list[CleanPhoto]:

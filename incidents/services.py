@@ -280,10 +280,11 @@ def save_photos(report: Report, photos: list[CleanPhoto]) -> None:
     written: list = []
     try:
         for photo in photos:
-            row = Photo(uuid=uuid.uuid4(), report=report, content_type=photo.content_type)
-            row.image.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
+            row = Photo(uuid=uuid.uuid4(), report=report, content_type=photo.content_type, width=photo.width,
+                        height=photo.height)
+            row.image.save(f"{row.uuid}.{photo.extension}", ContentFile(photo.content), save=False)
             written.append(row.image)
-            row.thumbnail.save(f"thumb.{photo.extension}", ContentFile(photo.thumbnail), save=False)
+            row.thumbnail.save(f"{row.uuid}-thumb.{photo.extension}", ContentFile(photo.thumbnail), save=False)
             written.append(row.thumbnail)
             row.save()
     except Exception:

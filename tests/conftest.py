@@ -18,3 +18,11 @@ def fresh_rate_limits():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def media_in_a_temporary_folder(tmp_path_factory):
+    """Uploaded photos of the tests never land in the project's media folder."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
