@@ -1,4 +1,12 @@
+import os
+from pathlib import Path
+
 import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses database calls
+# from a thread with a running loop unless told this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +34,20 @@ def media_in_a_temporary_folder(tmp_path_factory):
     from django.conf import settings
 
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("name") saves the page under test-artifacts/ for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str, full_page: bool = True, of=None):
+        (of or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Browsers in the tests ask for Vietnamese first, as the city's do."""
+    return {**browser_context_args, "locale": "vi-VN"}

@@ -1,17 +1,12 @@
 """The admin and the API docs in a real browser with no internet: their maps and scripts come
 from our own static files (npm packages), never from a CDN."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from gis.models import Area
 from tests.world import box
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
 @pytest.fixture
@@ -24,20 +19,18 @@ def admin_page(live_server, page, transactional_db):
     return page
 
 
-def test_area_admin_shows_an_openlayers_map_offline(admin_page, live_server):
+def test_area_admin_shows_an_openlayers_map_offline(admin_page, live_server, screenshot):
     area = Area.objects.create(kind="ward", code="A", name_vi="Phường A", boundary=box(105.70, 10.00, 105.75, 10.05))
     failed = []
     admin_page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and failed.append(r.url))
     admin_page.goto(f"{live_server.url}/admin/geo/area/{area.pk}/change/")
     admin_page.wait_for_selector(".ol-viewport canvas", timeout=10_000)
-    ARTIFACTS.mkdir(exist_ok=True)
-    admin_page.screenshot(path=str(ARTIFACTS / "admin-area.png"), full_page=True)
+    screenshot("admin-area")
     assert not [u for u in failed if u.startswith(live_server.url)], failed
 
 
-def test_api_docs_render_offline(live_server, page, transactional_db):
+def test_api_docs_render_offline(live_server, page, transactional_db, screenshot):
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=10_000)
     assert page.locator(".opblock-summary-path", has_text="/api/v1/reports/").count() >= 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    screenshot("api-docs", full_page=False)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from incidents.models import ReportEvent
 from incidents.services import ReportDraft, submit_report
-from tests.world import build_world
+from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,10 +36,6 @@ def test_production_without_allowed_hosts_refuses_to_start():
 def test_production_with_both_starts():
     result = start_django({"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "citypin.example.vn"})
     assert result.returncode == 0, result.stderr
-
-
-class World:
-    pass
 
 
 @pytest.fixture

@@ -84,3 +84,7 @@ def build_world(test_class) -> None:
                                                area=c.ward_a, department=c.committee_a)
     c.rule_ward_b = RoutingRule.objects.create(name="order in B", kind="area", category_group=c.order_group,
                                                area=c.ward_b, department=c.committee_b)
+
+
+class World:
+    """A namespace to build the world into outside a TestCase class (pytest functions)."""
