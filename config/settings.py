@@ -168,6 +168,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CITYPIN_SITE_URL = os.environ.get("CITYPIN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Seconds the worker sleeps when it has nothing to do.
 CITYPIN_WORKER_INTERVAL = float(os.environ.get("CITYPIN_WORKER_INTERVAL", "5"))
+# Seconds between the worker's hotspot refreshes (incremental; a full one runs daily).
+CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "300"))
 # Public id prefix, e.g. CT-2026-000123.
 CITYPIN_PUBLIC_ID_PREFIX = os.environ.get("CITYPIN_PUBLIC_ID_PREFIX", "CT")
 # Metric SRID for measuring and clustering in this deployment (Cần Thơ: VN-2000 / UTM 48N).

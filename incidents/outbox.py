@@ -49,6 +49,21 @@ def enqueue_reporter_receipt(report: Report) -> OutboxMessage | None:
                                         report=report)
 
 
+def enqueue_status_update(report: Report, message: str) -> int:
+    """Tell the reporter and every supporter with an e-mail that the report changed status."""
+    recipients = {report.reporter_email.lower()} | set(report.supporters.exclude(email="").values_list("email", flat=True))
+    recipients.discard("")
+    context = {"report": report, "message": message, "site_url": settings.CITYPIN_SITE_URL}
+    with override("vi"):
+        subject = render_to_string("incidents/email/status_subject.txt", context).strip()
+        body = render_to_string("incidents/email/status_body.txt", context)
+    with override("en"):
+        body += "\n---\n\n" + render_to_string("incidents/email/status_body.txt", context)
+    OutboxMessage.objects.bulk_create([OutboxMessage(recipient=email, subject=subject[:200], body=body, report=report)
+                                       for email in sorted(recipients)])
+    return len(recipients)
+
+
 def send_pending(now=None) -> tuple[int, int]:
     """Send what is due; returns (sent, failed attempts). Safe to run in several workers at
     once: rows are claimed with FOR UPDATE SKIP LOCKED."""

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from .api.geojson import REPORT_FEATURE_SQL, REPORT_FROM_SQL, base_params
+from .api.geojson import (INCIDENT_FEATURE_SQL, INCIDENT_FROM_SQL, REPORT_FEATURE_SQL, REPORT_FROM_SQL, base_params,
+                          localized)
 from .models import Report
 
 MAX_PAGE = 5000
@@ -32,10 +33,11 @@ ORDER BY r.created_at DESC, r.id DESC
 LIMIT %(limit)s
 """
 
-# Bounding box on SRID 4326 (lon/lat), answered by the GiST index on location.
-BBOX_CLAUSE = "r.location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
+# Bounding box on SRID 4326 (lon/lat), answered by the GiST index on location. {t} is the
+# table alias: r for reports, i for incidents.
+BBOX_CLAUSE = "{t}.location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
 # Inside an area (any kind) with that code; ST_Covers uses the location index.
-AREA_CLAUSE = "EXISTS (SELECT 1 FROM geo_area a WHERE a.code = %(area)s AND ST_Covers(a.boundary, r.location))"
+AREA_CLAUSE = "EXISTS (SELECT 1 FROM geo_area a WHERE a.code = %(area)s AND ST_Covers(a.boundary, {t}.location))"
 
 
 @dataclass
@@ -107,14 +109,15 @@ class Filters:
         return " AND ".join(self.where)
 
 
-def report_filters(query: dict[str, str], params: dict) -> Filters:
-    """bbox, category, status, department, area, created_after, created_before."""
+def report_filters(query: dict[str, str], params: dict, t: str = "r", time_column: str = "created_at") -> Filters:
+    """bbox, category, status, department, area, created_after, created_before, on the table
+    aliased `t` (with c for its category and d for its department)."""
     f = Filters(["TRUE"], params, {})
     if query.get("bbox"):
         box = f.check(lambda: parse_bbox(query["bbox"]))
         if box:
             params.update(zip(("minx", "miny", "maxx", "maxy"), box))
-            f.where.append(BBOX_CLAUSE)
+            f.where.append(BBOX_CLAUSE.format(t=t))
     if query.get("category"):
         params["categories"] = _codes(query["category"])
         f.where.append("c.code = ANY(%(categories)s)")
@@ -125,17 +128,17 @@ def report_filters(query: dict[str, str], params: dict) -> Filters:
             f.errors["status"] = [_("Unknown status: %(v)s. Use: %(all)s.") % {
                 "v": ", ".join(bad), "all": ", ".join(Report.Status.values)}]
         params["statuses"] = statuses
-        f.where.append("r.status = ANY(%(statuses)s)")
+        f.where.append(f"{t}.status = ANY(%(statuses)s)")
     if query.get("department"):
         params["departments"] = _codes(query["department"])
         f.where.append("d.code = ANY(%(departments)s)")
     if query.get("area"):
         params["area"] = query["area"]
-        f.where.append(AREA_CLAUSE)
+        f.where.append(AREA_CLAUSE.format(t=t))
     for name, end_of_day, op in (("created_after", False, ">="), ("created_before", True, "<=")):
         if query.get(name):
             params[name] = f.check(lambda: _parse_when(name, query[name], end_of_day))
-            f.where.append(f"r.created_at {op} %({name})s")
+            f.where.append(f"{t}.{time_column} {op} %({name})s")
     return f
 
 
@@ -308,4 +311,87 @@ def area_features(query: dict[str, str]) -> list[str]:
         raise ValidationError(errors)
     with connection.cursor() as cursor:
         cursor.execute(AREAS_SQL.format(where=" AND ".join(where)), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+INCIDENT_PAGE_SQL = f"""
+SELECT i.id, {INCIDENT_FEATURE_SQL}
+{INCIDENT_FROM_SQL}
+WHERE i.report_count > 0 AND {{where}}
+ORDER BY i.id DESC
+LIMIT %(limit)s
+"""
+
+
+def incident_page(query: dict[str, str], lang: str) -> Page:
+    """Public incidents, newest first, with the report filters (dates apply to the first report)."""
+    f = report_filters(query, base_params(lang), t="i", time_column="first_reported_at")
+    limit = DEFAULT_PAGE
+    try:
+        limit = int(query.get("limit", DEFAULT_PAGE))
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        f.errors["limit"] = [_("Must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}]
+    if query.get("cursor"):
+        try:
+            f.params["cursor_id"] = int(query["cursor"])
+            f.where.append("i.id < %(cursor_id)s")
+        except ValueError:
+            f.errors["cursor"] = [_("Invalid cursor; use the 'next' link as given.")]
+    where = f.sql()
+    f.params["limit"] = limit + 1
+    with connection.cursor() as cursor:
+        cursor.execute(INCIDENT_PAGE_SQL.format(where=where), f.params)
+        rows = cursor.fetchall()
+    return Page([row[1] for row in rows[:limit]], str(rows[limit - 1][0]) if len(rows) > limit else None)
+
+
+def incident_feature(incident_id: int, lang: str) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {INCIDENT_FEATURE_SQL} {INCIDENT_FROM_SQL} WHERE i.id = %(id)s",
+                       base_params(lang) | {"id": incident_id})
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# Hotspots as GeoJSON: footprint polygons (SRID 4326) with counts, open share and trend.
+HOTSPOTS_SQL = f"""
+SELECT json_build_object(
+    'type', 'Feature',
+    'id', h.id,
+    'geometry', ST_AsGeoJSON(h.footprint, 6)::json,
+    'properties', json_build_object(
+        'category', json_build_object('code', c.code, 'name', {localized('c')}),
+        'report_count', h.report_count,
+        'open_count', h.open_count,
+        'open_share', round(h.open_count::numeric / greatest(h.report_count, 1), 3),
+        'previous_count', h.previous_count,
+        'trend', round((h.report_count - h.previous_count)::numeric / greatest(h.previous_count, 1), 3),
+        'centroid', ST_AsGeoJSON(h.centroid, 6)::json,
+        'window_start', h.window_start, 'window_end', h.window_end, 'computed_at', h.computed_at)
+)::text
+FROM incidents_hotspot h JOIN incidents_category c ON c.id = h.category_id
+WHERE {{where}}
+ORDER BY h.report_count DESC, h.id
+LIMIT 2000
+"""
+
+
+def hotspot_features(query: dict[str, str], lang: str) -> list[str]:
+    params = base_params(lang)
+    where, errors = ["TRUE"], {}
+    if query.get("category"):
+        params["categories"] = _codes(query["category"])
+        where.append("c.code = ANY(%(categories)s)")
+    if query.get("bbox"):
+        try:
+            params.update(zip(("minx", "miny", "maxx", "maxy"), parse_bbox(query["bbox"])))
+            where.append("h.footprint && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with connection.cursor() as cursor:
+        cursor.execute(HOTSPOTS_SQL.format(where=" AND ".join(where)), params)
         return [row[0] for row in cursor.fetchall()]

@@ -23,6 +23,7 @@ from gis.models import Area
 
 from .models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
 from .outbox import enqueue_department_notice, enqueue_reporter_receipt
+from .clustering import incident_for, place_report, refresh_incident
 from .photos import CleanPhoto
 from .routing import OutsideJurisdiction, route
 
@@ -240,19 +241,28 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     now = timezone.now()
     located = draft.lon is not None
     description = draft.description.strip()
+    public_description = scrub_contact_details(description)
+    location = Point(draft.lon, draft.lat, srid=4326) if located else None
+    placement = place_report(category, draft.lon, draft.lat, public_description)
+    incident_id = incident_for(placement, category_id=category.pk, department_id=decision.department_id,
+                               location=location, text=public_description, now=now)
     report = Report.objects.create(
         public_id=next_public_id(now),
         category=category,
-        location=Point(draft.lon, draft.lat, srid=4326) if located else None,
+        location=location,
         location_accuracy_m=draft.location_accuracy_m,
         address=draft.address.strip(),
         ward_id=decision.ward_id or (ward.pk if ward else None),
         description=description,
-        public_description=scrub_contact_details(description),
+        public_description=public_description,
         attributes=attributes,
         department_id=decision.department_id,
         routing_rule_id=decision.rule_id,
         routing=decision.explanation,
+        incident_id=incident_id,
+        incident_score=placement.score,
+        suggested_incident_id=placement.suggest,
+        recurrence_of_id=placement.recurrence_of,
         source=draft.source,
         reporter_name=draft.reporter.name.strip(),
         reporter_email=draft.reporter.email.strip(),
@@ -260,9 +270,13 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         reporter_ip=draft.reporter_ip,
         created_at=now,
     )
+    refresh_incident(incident_id)
     ReportEvent.objects.bulk_create([
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status,
-                    is_public=True, created_at=now, data={"source": draft.source}),
+                    is_public=True, created_at=now,
+                    data={"source": draft.source, "incident": incident_id, "score": placement.score,
+                          "attached": placement.attach_to is not None, "suggested": placement.suggest,
+                          "recurrence_of": placement.recurrence_of}),
         ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor=actor, department_id=decision.department_id,
                     message=decision.explanation["text"]["en"], is_public=True, created_at=now,
                     data=decision.explanation),

@@ -3,10 +3,26 @@ them directly and the worker loop stays trivial."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import timezone
+
+from .hotspots import refresh_hotspots
 from .outbox import send_pending
+
+_last_hotspots = None
 
 
 def run_once() -> str:
     """One pass over every job; returns a one-line summary, or "" when nothing happened."""
+    global _last_hotspots
+    lines = []
     sent, failed = send_pending()
-    return f"outbox: {sent} sent, {failed} failed" if sent or failed else ""
+    if sent or failed:
+        lines.append(f"outbox: {sent} sent, {failed} failed")
+    now = timezone.now()
+    if _last_hotspots is None or (now - _last_hotspots).total_seconds() >= settings.CITYPIN_HOTSPOT_INTERVAL:
+        _last_hotspots = now
+        result = refresh_hotspots(now=now)
+        if result.full or result.incremental:
+            lines.append(result.summary())
+    return "; ".join(lines)

@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Report, ReportEvent, Supporter
+from .models import Incident, Report, ReportEvent, Supporter
+from .outbox import enqueue_status_update
 
 S = Report.Status
 
@@ -32,16 +33,21 @@ REOPEN_DAYS = 30  # a citizen may say "still not fixed" this long after a report
 
 
 class Conflict(Exception):
-    """Someone else changed the report first; `report` is its current state."""
+    """Someone else changed it first; `current` is the report or incident as it is now."""
 
-    def __init__(self, report: Report):
-        super().__init__(report.public_id)
-        self.report = report
+    def __init__(self, current):
+        super().__init__(str(current))
+        self.current = current
 
 
 @transaction.atomic
 def transition_report(report_id: int, to_status: str, *, actor=None, message: str = "", is_public: bool = True,
-                      expected_version: int | None = None) -> Report:
+                      expected_version: int | None = None, sync_incident: bool = True) -> Report:
+    """Move one report to `to_status`, append its event and tell its reporter and supporters.
+
+    With sync_incident, the incident follows when the report is alone in it, or when the report
+    is reopened (a reopened report reopens its incident). set_incident_status passes False.
+    """
     report = Report.objects.select_for_update().get(pk=report_id)
     if expected_version is not None and report.version != expected_version:
         raise Conflict(report)
@@ -60,6 +66,14 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, actor=actor,
                                from_status=from_status, to_status=to_status, department_id=report.department_id,
                                message=message, is_public=is_public, created_at=now)
+    if sync_incident:
+        alone = not Report.objects.filter(incident_id=report.incident_id).exclude(pk=report.pk).exists()
+        if alone or to_status == S.REOPENED:
+            Incident.objects.filter(pk=report.incident_id).update(
+                status=to_status, version=F("version") + 1,
+                **({"resolved_at": now} if to_status == S.RESOLVED else {}))
+    if is_public:
+        enqueue_status_update(report, message)
     return report
 
 

@@ -6,7 +6,7 @@ from django.test import TestCase, override_settings
 
 from incidents.models import OutboxMessage
 from incidents.services import ReportDraft, submit_report
-from incidents.worker import run_once
+from incidents.outbox import send_pending
 from tests.world import build_world
 
 
@@ -40,7 +40,7 @@ class OutboxTests(TestCase):
 
     def test_worker_sends_it_in_vietnamese_and_english(self):
         report = self.submit()
-        self.assertEqual(run_once(), "outbox: 1 sent, 0 failed")
+        self.assertEqual(send_pending(), (1, 0))
         self.assertEqual(len(mail.outbox), 1)
         body = mail.outbox[0].body
         self.assertIn("Có phản ánh mới được chuyển đến Sở Xây dựng", body)
@@ -48,7 +48,7 @@ class OutboxTests(TestCase):
         self.assertIn("Ổ gà <b>to</b>", body)  # plain text mail: no HTML escaping
         self.assertIn("10.020000, 105.720000", body)
         self.assertIsNotNone(OutboxMessage.objects.get().sent_at)
-        self.assertEqual(run_once(), "")  # sent once only
+        self.assertEqual(send_pending(), (0, 0))  # sent once only
         self.assertEqual(report.messages.count(), 1)
 
     def test_department_without_email_gets_no_message(self):
@@ -58,15 +58,33 @@ class OutboxTests(TestCase):
     @override_settings(EMAIL_BACKEND="tests.test_outbox.FailingBackend")
     def test_failed_send_is_kept_and_retried_later(self):
         self.submit()
-        self.assertEqual(run_once(), "outbox: 0 sent, 1 failed")
+        self.assertEqual(send_pending(), (0, 1))
         message = OutboxMessage.objects.get()
         self.assertEqual(message.attempts, 1)
         self.assertIn("smtp down", message.last_error)
         self.assertIsNone(message.sent_at)
         self.assertGreater(message.send_after, message.created_at)
-        self.assertEqual(run_once(), "")  # not due yet
+        self.assertEqual(send_pending(), (0, 0))  # not due yet
 
     def test_rejected_report_sends_nothing(self):
         with self.assertRaises(Exception):
             submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={}))
         self.assertFalse(OutboxMessage.objects.exists())
+
+
+class WorkerTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.construction.email = "construction@example.vn"
+        cls.construction.save()
+
+    def test_one_pass_sends_mail_and_computes_hotspots(self):
+        from incidents import worker
+
+        worker._last_hotspots = None
+        submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={"size": "large"}))
+        summary = worker.run_once()
+        self.assertIn("outbox: 1 sent, 0 failed", summary)
+        self.assertIn("hotspots: 0 after", summary)
+        self.assertEqual(len(mail.outbox), 1)

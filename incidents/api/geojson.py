@@ -30,6 +30,8 @@ json_build_object(
     'properties', json_build_object(
         'public_id', r.public_id,
         'status', r.status,
+        'incident', r.incident_id,
+        'recurrence_of', r.recurrence_of_id,
         'category', json_build_object('code', c.code, 'name', {localized('c')}),
         'department', json_build_object('code', d.code, 'name', {localized('d')}),
         'ward', CASE WHEN w.id IS NULL THEN NULL
@@ -78,3 +80,40 @@ class GeoJSONRenderer(JSONRenderer):
 
     media_type = "application/geo+json"
     format = "geojson"
+
+
+# Incidents, public: the representative point (snapped like its reports when the category
+# publishes a reduced precision), counts, times and the public ids of its reports. The
+# footprint is only published for categories published exactly.
+INCIDENT_FEATURE_SQL = f"""
+json_build_object(
+    'type', 'Feature',
+    'id', i.id,
+    'geometry', ST_AsGeoJSON(
+        CASE WHEN c.public_location_precision_m > 0
+             THEN ST_Transform(ST_SnapToGrid(ST_Transform(i.location, %(metric_srid)s),
+                                             c.public_location_precision_m), 4326)
+             ELSE i.location END, 6)::json,
+    'properties', json_build_object(
+        'id', i.id,
+        'status', i.status,
+        'category', json_build_object('code', c.code, 'name', {localized('c')}),
+        'department', json_build_object('code', d.code, 'name', {localized('d')}),
+        'report_count', i.report_count,
+        'supporter_count', i.supporter_count,
+        'first_reported_at', i.first_reported_at,
+        'last_reported_at', i.last_reported_at,
+        'resolved_at', i.resolved_at,
+        'merged_into', i.merged_into_id,
+        'footprint', CASE WHEN c.public_location_precision_m = 0 THEN ST_AsGeoJSON(i.footprint, 6)::json END,
+        'reports', (SELECT coalesce(json_agg(rr.public_id ORDER BY rr.id), '[]')
+                    FROM incidents_report rr WHERE rr.incident_id = i.id)
+    )
+)::text
+"""
+
+INCIDENT_FROM_SQL = """
+FROM incidents_incident i
+JOIN incidents_category c ON c.id = i.category_id
+JOIN incidents_department d ON d.id = i.department_id
+"""

@@ -54,13 +54,7 @@ class ReportCollection(APIView):
             page = selectors.report_page(request.query_params.dict(), get_language())
         except ValidationError as exc:
             return error_response(exc)
-        extra = ""
-        if page.next_cursor:
-            query = request.query_params.copy()
-            query["cursor"] = page.next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-            extra = ',"next":' + JsonResponse(next_url, safe=False).content.decode()
-        return geojson_response(feature_collection(page.features, extra))
+        return page_response(request, page)
 
     @extend_schema(request=ReportIntakeSerializer, responses={201: OpenApiResponse(description="the report as a GeoJSON Feature")})
     def post(self, request):
@@ -143,6 +137,49 @@ class ReportSupporters(APIView):
             return error_response(exc)
         report.refresh_from_db(fields=["supporter_count"])
         return Response({"supporter_count": report.supporter_count}, status=201)
+
+
+def page_response(request, page: selectors.Page) -> HttpResponse:
+    extra = ""
+    if page.next_cursor:
+        query = request.query_params.copy()
+        query["cursor"] = page.next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        extra = ',"next":' + JsonResponse(next_url, safe=False).content.decode()
+    return geojson_response(feature_collection(page.features, extra))
+
+
+class IncidentCollection(APIView):
+    @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
+    def get(self, request):
+        try:
+            page = selectors.incident_page(request.query_params.dict(), get_language())
+        except ValidationError as exc:
+            return error_response(exc)
+        return page_response(request, page)
+
+
+class IncidentDetail(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="GeoJSON Feature with its reports' public ids")})
+    def get(self, request, incident_id: int):
+        feature = selectors.incident_feature(incident_id, get_language())
+        if feature is None:
+            return Response({"id": [f"No incident {incident_id}."]}, status=404)
+        return geojson_response(feature)
+
+
+class HotspotCollection(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("category", str, description="category codes, comma-separated"),
+                    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat")],
+        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection of hotspot footprints")},
+    )
+    def get(self, request):
+        try:
+            features = selectors.hotspot_features(request.query_params.dict(), get_language())
+        except ValidationError as exc:
+            return error_response(exc)
+        return geojson_response(feature_collection(features))
 
 
 class ReportDetail(APIView):

@@ -1,8 +1,5 @@
-"""The domain: who is responsible (departments, routing rules), what can be reported
-(categories and their attributes), and what was reported (reports and their events).
-
-Geometries are WGS-84 (SRID 4326); distances are metres (fields end in `_m`).
-"""
+"""Who is responsible and for what: departments, categories and their attributes, routing
+rules, staff memberships and API keys. Distances are metres (fields end in `_m`)."""
 
 from __future__ import annotations
 
@@ -81,6 +78,21 @@ class Category(BilingualName):
         default=True,
         help_text=_("If not, the reporter must give a name and an e-mail address or a phone number."),
     )
+    class DuplicateAction(models.TextChoices):
+        ATTACH = "attach", _("attach to the incident automatically")
+        SUGGEST = "suggest", _("only suggest the incident")
+
+    duplicate_action = models.CharField(_("when a new report matches an incident"), max_length=10,
+                                        choices=DuplicateAction.choices, default=DuplicateAction.ATTACH)
+    duplicate_threshold = models.FloatField(
+        _("match score threshold"), default=0.5,
+        help_text=_("0–1. A candidate incident scoring at least this is a match (distance, age and text)."))
+    match_group = models.BooleanField(_("match incidents of the whole group"), default=False)
+    recurrence_days = models.PositiveIntegerField(
+        _("recurrence window (days)"), default=90,
+        help_text=_("A new report near an incident resolved this recently is flagged as a recurrence. 0: off."))
+    hotspot_eps_m = models.PositiveIntegerField(_("hotspot distance (m)"), default=150)
+    hotspot_min_points = models.PositiveIntegerField(_("hotspot minimum reports"), default=5)
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -203,152 +215,6 @@ class RoutingRule(models.Model):
             raise ValidationError({"valid_until": _("Must be after 'valid from'.")})
 
 
-class Report(models.Model):
-    class Status(models.TextChoices):
-        NEW = "new", _("new")
-        ACKNOWLEDGED = "acknowledged", _("acknowledged")
-        IN_PROGRESS = "in_progress", _("in progress")
-        RESOLVED = "resolved", _("resolved")
-        CLOSED = "closed", _("closed")
-        REJECTED = "rejected", _("rejected")
-        DUPLICATE = "duplicate", _("duplicate")
-        REOPENED = "reopened", _("reopened")
-
-    OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED)
-
-    class Source(models.TextChoices):
-        WEB = "web", _("web form")
-        API = "api", _("API")
-        OPEN311 = "open311", _("Open311")
-        STAFF = "staff", _("staff")
-        PHONE = "phone", _("phone")
-
-    public_id = models.CharField(_("public id"), max_length=32, unique=True, editable=False)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
-    # srid=4326; null for a report that has only an address (it goes to triage).
-    location = models.PointField(_("location"), srid=4326, null=True, blank=True)
-    location_accuracy_m = models.FloatField(_("location accuracy (m)"), null=True, blank=True)
-    address = models.CharField(_("address"), max_length=400, blank=True)
-    ward = models.ForeignKey(Area, verbose_name=_("ward"), null=True, blank=True, on_delete=models.PROTECT)
-    # Plain text as typed (escaped on output); public_description has contact details scrubbed.
-    description = models.TextField(_("description"), max_length=4000, blank=True)
-    public_description = models.TextField(_("public description"), blank=True, editable=False)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
-    routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL)
-    routing = models.JSONField(_("routing explanation"), default=dict, blank=True)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
-    # Private: shown to authorised staff only; never in a public output.
-    reporter_name = models.CharField(_("reporter name"), max_length=200, blank=True)
-    reporter_email = models.EmailField(_("reporter e-mail"), blank=True)
-    reporter_phone = models.CharField(_("reporter phone"), max_length=40, blank=True)
-    reporter_ip = models.GenericIPAddressField(_("reporter IP"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
-    supporter_count = models.PositiveIntegerField(_("supporters"), default=0, editable=False)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-
-    class Meta:
-        verbose_name = _("report")
-        verbose_name_plural = _("reports")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["-created_at", "-id"], name="report_created_keyset"),
-            models.Index(fields=["status", "department"], name="report_status_department"),
-            models.Index(fields=["category", "-created_at"], name="report_category_created"),
-        ]
-
-    def __str__(self) -> str:
-        return self.public_id
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN_STATUSES
-
-
-def photo_path(photo: "Photo", filename: str) -> str:
-    """photos/2026/11/<uuid>.jpg, and <uuid>-thumb.jpg for the thumbnail (named by the caller)."""
-    return f"photos/{timezone.now():%Y/%m}/{filename}"
-
-
-class Photo(models.Model):
-    """A photo of a report, stored re-encoded with every EXIF tag (GPS included) removed.
-    Public only once staff approve it; served through a view that checks that."""
-
-    uuid = models.UUIDField(unique=True, editable=False)
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to=photo_path)
-    thumbnail = models.ImageField(upload_to=photo_path)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    content_type = models.CharField(max_length=20)
-    is_public = models.BooleanField(_("approved for public display"), default=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("photo")
-        verbose_name_plural = _("photos")
-        ordering = ["report", "id"]
-
-
-class Supporter(models.Model):
-    """Someone who says "me too" about a report; with an e-mail they follow its updates."""
-
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supporters")
-    email = models.EmailField(_("e-mail"), blank=True)  # private, like the reporter's
-    browser = models.CharField(max_length=64, blank=True)  # a random id in a cookie of the supporter's browser
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("supporter")
-        verbose_name_plural = _("supporters")
-        constraints = [
-            models.UniqueConstraint(fields=["report", "email"], condition=~Q(email=""), name="one_support_per_email"),
-            models.UniqueConstraint(fields=["report", "browser"], condition=~Q(browser=""),
-                                    name="one_support_per_browser"),
-        ]
-
-
-class ReportEvent(models.Model):
-    """Append-only history of a report, written in the transaction of the change it records."""
-
-    class Kind(models.TextChoices):
-        CREATED = "created", _("created")
-        ROUTED = "routed", _("routed")
-        STATUS_CHANGED = "status_changed", _("status changed")
-        REROUTED = "rerouted", _("rerouted")
-        SUPPORTED = "supported", _("supported")
-        COMMENT = "comment", _("reply")
-        NOTE = "note", _("internal note")
-
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    from_status = models.CharField(_("from status"), max_length=20, choices=Report.Status.choices, blank=True)
-    to_status = models.CharField(_("to status"), max_length=20, choices=Report.Status.choices, blank=True)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
-    message = models.TextField(_("message"), blank=True)
-    is_public = models.BooleanField(_("public"), default=False)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("report event")
-        verbose_name_plural = _("report events")
-        ordering = ["report", "created_at", "id"]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise ValidationError("Report events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Report events are append-only.")
-
-
 class ApiKey(models.Model):
     """A key for machine clients (Open311 `api_key`). Only its SHA-256 is stored."""
 
@@ -401,30 +267,3 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.department.code} · {self.role}"
-
-
-class OutboxMessage(models.Model):
-    """A message to send outside (e-mail today), written in the transaction of the change that
-    causes it and sent by the worker afterwards: a failed SMTP server never loses a report, and
-    a rolled-back report never sends a message."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("e-mail")
-
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    recipient = models.CharField(_("recipient"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("body"))
-    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    send_after = models.DateTimeField(default=timezone.now, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True, help_text=_("Given up after too many attempts."))
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name = _("outgoing message")
-        verbose_name_plural = _("outgoing messages")
-        indexes = [models.Index(fields=["send_after"], condition=Q(sent_at__isnull=True, failed_at__isnull=True),
-                                name="outbox_pending")]

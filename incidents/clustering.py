@@ -1,0 +1,230 @@
+"""Incidents: grouping reports of one real-world problem, at intake and by staff.
+
+At intake (inside submit_report's transaction) CANDIDATES_SQL scores the open incidents near a
+new report; the category decides whether a high score attaches the report or only suggests
+the incident. RECURRENCE_SQL flags a report at a place where the same category was fixed
+recently. Staff merge and split incidents and set their status, which their reports follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Category, Incident, Report, ReportEvent
+
+# Candidate incidents for a new report at (lon, lat). Candidates are open incidents of the
+# same category (or of the same group, where the category allows it) whose representative
+# point (the centroid of their reports) lies within the category's duplicate radius — metres,
+# ST_DWithin on geography, served by the GiST index on incident.location::geography — and that
+# were last reported within the category's time window. Score in [0, 1]:
+#     0.5 · closeness  1 − (d / radius)²   (near counts much more than far)
+#   + 0.2 · recency    1 − age / window
+#   + 0.3 · text       pg_trgm similarity of the unaccented, lower-cased descriptions (best of
+#                      the incident's 20 latest reports), 0.5 when either side has no text
+CANDIDATES_SQL = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g,
+                  unaccent(lower(%(text)s)) AS text)
+SELECT i.id, d.m AS distance_m,
+       0.5 * (1 - (d.m / %(radius_m)s) ^ 2)
+     + 0.2 * greatest(0, 1 - extract(epoch FROM %(now)s - i.last_reported_at) / (%(window_days)s * 86400.0))
+     + 0.3 * CASE WHEN p.text = '' OR t.sim IS NULL THEN 0.5 ELSE t.sim END AS score
+FROM incidents_incident i
+CROSS JOIN p
+JOIN incidents_category ic ON ic.id = i.category_id
+CROSS JOIN LATERAL (SELECT ST_Distance(i.location::geography, p.g) AS m) d
+CROSS JOIN LATERAL (
+    SELECT max(similarity(unaccent(lower(r.public_description)), p.text)) AS sim
+    FROM (SELECT public_description FROM incidents_report
+          WHERE incident_id = i.id AND public_description <> '' ORDER BY id DESC LIMIT 20) r
+) t
+WHERE (i.category_id = %(category_id)s OR (%(match_group)s AND ic.group_id = %(group_id)s))
+  AND i.status = ANY(%(open_statuses)s)
+  AND i.last_reported_at >= %(now)s - make_interval(days => %(window_days)s)
+  AND ST_DWithin(i.location::geography, p.g, %(radius_m)s)
+ORDER BY score DESC, distance_m, i.id
+LIMIT 5
+"""
+
+# The most recently resolved incident of the category whose point lies within the duplicate
+# radius (metres, geography) of a new report, resolved within the category's recurrence window.
+RECURRENCE_SQL = """
+SELECT i.id
+FROM incidents_incident i
+WHERE i.category_id = %(category_id)s
+  AND i.status = ANY(%(done_statuses)s)
+  AND i.resolved_at >= %(now)s - make_interval(days => %(recurrence_days)s)
+  AND ST_DWithin(i.location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius_m)s)
+ORDER BY i.resolved_at DESC
+LIMIT 1
+"""
+
+# An incident's derived fields from its reports: centroid and convex hull of their points
+# (SRID 4326; a hull of one point is that point), counts, and first and last report times.
+REFRESH_SQL = """
+UPDATE incidents_incident i
+SET location = s.centroid, footprint = s.hull, report_count = s.n, supporter_count = s.supporters,
+    first_reported_at = coalesce(s.first, i.first_reported_at), last_reported_at = coalesce(s.last, i.last_reported_at),
+    updated_at = now()
+FROM (SELECT ST_Centroid(ST_Collect(location)) AS centroid, ST_ConvexHull(ST_Collect(location)) AS hull,
+             count(*) AS n, coalesce(sum(supporter_count), 0) AS supporters,
+             min(created_at) AS first, max(created_at) AS last
+      FROM incidents_report WHERE incident_id = %(id)s) s
+WHERE i.id = %(id)s
+"""
+
+DONE_STATUSES = [Report.Status.RESOLVED, Report.Status.CLOSED]
+
+
+@dataclass
+class Candidate:
+    incident_id: int
+    distance_m: float
+    score: float
+
+
+def candidates(category: Category, lon: float, lat: float, text: str, now: datetime | None = None) -> list[Candidate]:
+    params = {"lon": lon, "lat": lat, "text": text or "", "radius_m": category.duplicate_radius_m,
+              "window_days": category.duplicate_window_days, "now": now or timezone.now(),
+              "category_id": category.pk, "group_id": category.group_id, "match_group": category.match_group,
+              "open_statuses": list(Report.OPEN_STATUSES)}
+    with connection.cursor() as cursor:
+        cursor.execute(CANDIDATES_SQL, params)
+        return [Candidate(*row) for row in cursor.fetchall()]
+
+
+def recurrence_of(category: Category, lon: float, lat: float, now: datetime | None = None) -> int | None:
+    if not category.recurrence_days:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(RECURRENCE_SQL, {"category_id": category.pk, "done_statuses": DONE_STATUSES,
+                                        "now": now or timezone.now(), "recurrence_days": category.recurrence_days,
+                                        "lon": lon, "lat": lat, "radius_m": category.duplicate_radius_m})
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def refresh_incident(incident_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(REFRESH_SQL, {"id": incident_id})
+
+
+@dataclass
+class Placement:
+    """Where a new report goes: an incident to attach to (None: a new one of its own), the
+    incident to suggest to staff instead, the match score, and a resolved incident it repeats."""
+
+    attach_to: int | None = None
+    suggest: int | None = None
+    score: float | None = None
+    recurrence_of: int | None = None
+
+
+def place_report(category: Category, lon: float | None, lat: float | None, text: str) -> Placement:
+    if lon is None or lat is None:
+        return Placement()
+    placement = Placement(recurrence_of=recurrence_of(category, lon, lat))
+    found = candidates(category, lon, lat, text)
+    if found:
+        best = found[0]
+        placement.score = round(best.score, 3)
+        if best.score >= category.duplicate_threshold:
+            if category.duplicate_action == Category.DuplicateAction.ATTACH:
+                placement.attach_to = best.incident_id
+            else:
+                placement.suggest = best.incident_id
+    return placement
+
+
+def incident_for(placement: Placement, *, category_id: int, department_id: int, location, text: str,
+                 now: datetime) -> int:
+    """The incident a new report joins: the matched one (locked until the transaction ends, so its
+    derived fields stay consistent) or a new one."""
+    if placement.attach_to:
+        return Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=placement.attach_to)
+    return Incident.objects.create(category_id=category_id, department_id=department_id, location=location,
+                                   footprint=location, description=text, first_reported_at=now,
+                                   last_reported_at=now).pk
+
+
+def _event(report: Report, kind: str, actor, message: str, data: dict, public: bool = False) -> ReportEvent:
+    return ReportEvent(report=report, kind=kind, actor=actor, department_id=report.department_id, message=message,
+                       is_public=public, data=data)
+
+
+@transaction.atomic
+def merge_incidents(target_id: int, source_ids: list[int], actor=None) -> Incident:
+    """Move every report of the sources into the target. Reporters and supporters belong to the
+    reports, so all stay subscribed; the sources remain, empty, pointing at the target."""
+    source_ids = [i for i in dict.fromkeys(source_ids) if i != target_id]
+    if not source_ids:
+        raise ValidationError({"incidents": [_("Choose at least one other incident to merge.")]})
+    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids])}
+    if len(locked) != len(source_ids) + 1:
+        raise ValidationError({"incidents": [_("Some of these incidents do not exist.")]})
+    moved = list(Report.objects.filter(incident_id__in=source_ids))
+    Report.objects.filter(incident_id__in=source_ids).update(incident_id=target_id)
+    ReportEvent.objects.bulk_create([
+        _event(r, ReportEvent.Kind.MERGED, actor, "", {"from_incident": r.incident_id, "to_incident": target_id})
+        for r in moved])
+    Incident.objects.filter(pk__in=source_ids).update(merged_into_id=target_id, status=Report.Status.DUPLICATE,
+                                                      report_count=0, supporter_count=0, version=F("version") + 1)
+    refresh_incident(target_id)
+    return Incident.objects.get(pk=target_id)
+
+
+@transaction.atomic
+def split_report_from_incident(report_id: int, actor=None) -> Incident:
+    """Take one report out of its incident into a new incident of its own."""
+    report = Report.objects.select_for_update().get(pk=report_id)
+    old = Incident.objects.select_for_update().get(pk=report.incident_id)
+    if Report.objects.filter(incident=old).count() <= 1:
+        raise ValidationError({"report": [_("This report is already alone in its incident.")]})
+    new = Incident.objects.create(category_id=report.category_id, department_id=report.department_id,
+                                  status=report.status, description=report.public_description,
+                                  first_reported_at=report.created_at, last_reported_at=report.created_at)
+    Report.objects.filter(pk=report.pk).update(incident=new, incident_score=None)
+    _event(report, ReportEvent.Kind.SPLIT, actor, "", {"from_incident": old.pk, "to_incident": new.pk}).save()
+    refresh_incident(old.pk)
+    refresh_incident(new.pk)
+    return Incident.objects.get(pk=new.pk)
+
+
+@dataclass
+class IncidentChange:
+    incident: Incident
+    changed: list[str]  # public ids of the reports that took the new status
+    skipped: dict[str, str]  # public id → why not
+
+
+@transaction.atomic
+def set_incident_status(incident_id: int, to_status: str, *, actor=None, message: str = "",
+                        expected_version: int | None = None) -> IncidentChange:
+    """Give the incident a status and each of its reports the same one, with one public event
+    (and one notice to its reporter and supporters) per report."""
+    from .workflow import TRANSITIONS, Conflict, transition_report
+
+    incident = Incident.objects.select_for_update().get(pk=incident_id)
+    if expected_version is not None and incident.version != expected_version:
+        raise Conflict(incident)
+    if to_status not in TRANSITIONS.get(incident.status, set()):
+        raise ValidationError({"status": [_("A report that is %(from)s cannot become %(to)s.") % {
+            "from": Report.Status(incident.status).label, "to": Report.Status(to_status).label}]})
+    changed, skipped = [], {}
+    for report in Report.objects.filter(incident=incident).order_by("id"):
+        if to_status not in TRANSITIONS.get(report.status, set()):
+            skipped[report.public_id] = report.get_status_display()
+            continue
+        transition_report(report.pk, to_status, actor=actor, message=message, is_public=True, sync_incident=False)
+        changed.append(report.public_id)
+    incident.status = to_status
+    incident.resolved_at = timezone.now() if to_status == Report.Status.RESOLVED else incident.resolved_at
+    incident.version += 1
+    incident.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+    return IncidentChange(incident, changed, skipped)

@@ -1,0 +1,11 @@
+"""The domain's models, split along its seams: configuration (who handles what), reports
+(what citizens sent and what happened to it), and incidents (what the city acts on)."""
+
+from .config import ApiKey, Category, CategoryAttribute, CategoryGroup, Department, RoutingRule, StaffMembership
+from .incidents import Hotspot, HotspotRun, Incident
+from .reports import OutboxMessage, Photo, Report, ReportEvent, Supporter, photo_path  # noqa: F401 (migrations)
+
+__all__ = [
+    "ApiKey", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
+    "Photo", "Report", "ReportEvent", "RoutingRule", "StaffMembership", "Supporter",
+]
