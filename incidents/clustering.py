@@ -9,7 +9,7 @@ recently. Staff merge and split incidents and set their status, which their repo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -30,15 +30,19 @@ from .models import Category, Incident, Report, ReportEvent
 #                      the incident's 20 latest reports), 0.5 when either side has no text
 CANDIDATES_SQL = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g,
-                  unaccent(lower(%(text)s)) AS text)
-SELECT i.id, d.m AS distance_m,
-       0.5 * (1 - (d.m / %(radius_m)s) ^ 2)
+                  unaccent(lower(%(text)s)) AS text),
+near AS MATERIALIZED (  -- the spatial index first, whatever the other filters' statistics say
+    SELECT i.id, i.category_id, i.status, i.last_reported_at, ST_Distance(i.location::geography, p.g) AS m
+    FROM incidents_incident i CROSS JOIN p
+    WHERE ST_DWithin(i.location::geography, p.g, %(radius_m)s)
+)
+SELECT i.id, i.m AS distance_m,
+       0.5 * (1 - (i.m / %(radius_m)s) ^ 2)
      + 0.2 * greatest(0, 1 - extract(epoch FROM %(now)s - i.last_reported_at) / (%(window_days)s * 86400.0))
      + 0.3 * CASE WHEN p.text = '' OR t.sim IS NULL THEN 0.5 ELSE t.sim END AS score
-FROM incidents_incident i
+FROM near i
 CROSS JOIN p
 JOIN incidents_category ic ON ic.id = i.category_id
-CROSS JOIN LATERAL (SELECT ST_Distance(i.location::geography, p.g) AS m) d
 CROSS JOIN LATERAL (
     SELECT max(similarity(unaccent(lower(r.public_description)), p.text)) AS sim
     FROM (SELECT public_description FROM incidents_report
@@ -47,7 +51,6 @@ CROSS JOIN LATERAL (
 WHERE (i.category_id = %(category_id)s OR (%(match_group)s AND ic.group_id = %(group_id)s))
   AND i.status = ANY(%(open_statuses)s)
   AND i.last_reported_at >= %(now)s - make_interval(days => %(window_days)s)
-  AND ST_DWithin(i.location::geography, p.g, %(radius_m)s)
 ORDER BY score DESC, distance_m, i.id
 LIMIT 5
 """
@@ -113,6 +116,24 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
 def refresh_incident(incident_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(REFRESH_SQL, {"id": incident_id})
+
+
+# Reports flagged as recurrences, per department of the incident that was "fixed" (a quality
+# metric: fixed, but not fixed), reported since a date.
+RECURRENCES_SQL = """
+SELECT d.code, count(*)
+FROM incidents_report r
+JOIN incidents_incident i ON i.id = r.recurrence_of_id
+JOIN incidents_department d ON d.id = i.department_id
+WHERE r.created_at >= %(since)s
+GROUP BY d.code
+"""
+
+
+def recurrences_by_department(since: datetime | None = None) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(RECURRENCES_SQL, {"since": since or timezone.now() - timedelta(days=3650)})
+        return dict(cursor.fetchall())
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""Hotspots on a constructed cluster plus noise (tests/world.py), full and incremental."""
+
+from datetime import timedelta
+
+from django.test import TestCase
+from django.utils import timezone
+
+from incidents.hotspots import refresh_hotspots
+from incidents.models import Hotspot, HotspotRun, Report
+from incidents.services import ReportDraft, submit_report
+from incidents.workflow import transition_report
+from tests.world import build_world, project
+
+CLUSTER = (105.73, 10.06)  # ward A, north of the road
+
+
+def pothole_near(centre, metres, azimuth):
+    lon, lat = project(*centre, metres, azimuth)
+    return submit_report(ReportDraft(category_code="pothole", lon=lon, lat=lat, attributes={"size": "small"}),
+                         notify=False)
+
+
+class HotspotTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.cluster = [pothole_near(CLUSTER, 10 + 12 * i, 45 * i) for i in range(8)]  # within ~100 m
+        cls.noise = [pothole_near((105.705 + 0.01 * i, 10.005), 0, 0) for i in range(5)]  # ~1 km apart
+        transition_report(cls.cluster[0].pk, "resolved", message="Đã vá")
+
+    def test_one_hotspot_for_the_cluster_and_none_for_the_noise(self):
+        result = refresh_hotspots(full=True, categories=[self.pothole])
+        self.assertEqual(result.full, ["pothole"])
+        hotspot = Hotspot.objects.get()
+        self.assertEqual((hotspot.report_count, hotspot.open_count), (8, 7))
+        self.assertAlmostEqual(hotspot.open_share, 7 / 8)
+        for report in self.cluster:
+            self.assertTrue(hotspot.footprint.covers(report.location))
+        for report in self.noise:
+            self.assertFalse(hotspot.footprint.covers(report.location))
+
+    def test_trend_compares_with_the_previous_window(self):
+        Report.objects.filter(pk__in=[r.pk for r in self.cluster[:2]]).update(
+            created_at=timezone.now() - timedelta(days=40))  # two now fall in the previous window
+        pothole_near(CLUSTER, 5, 0)
+        refresh_hotspots(full=True, categories=[self.pothole])
+        hotspot = Hotspot.objects.get()
+        self.assertEqual((hotspot.report_count, hotspot.previous_count), (7, 2))
+        self.assertAlmostEqual(hotspot.trend, 2.5)
+
+    def test_incremental_refresh_only_touches_the_new_place(self):
+        refresh_hotspots(full=True, categories=[self.pothole])
+        first = Hotspot.objects.get()
+        second_place = (105.77, 10.03)  # ward B, 4 km away
+        for i in range(5):
+            pothole_near(second_place, 8 * i, 72 * i)
+        result = refresh_hotspots(categories=[self.pothole])
+        self.assertEqual((result.full, result.incremental), ([], ["pothole"]))
+        self.assertEqual(Hotspot.objects.count(), 2)
+        self.assertTrue(Hotspot.objects.filter(pk=first.pk).exists())  # untouched, same row
+        self.assertEqual(Hotspot.objects.exclude(pk=first.pk).get().report_count, 5)
+
+    def test_incremental_refresh_grows_a_touched_hotspot(self):
+        refresh_hotspots(full=True, categories=[self.pothole])
+        first = Hotspot.objects.get()
+        pothole_near(CLUSTER, 20, 200)
+        refresh_hotspots(categories=[self.pothole])
+        hotspot = Hotspot.objects.get()
+        self.assertNotEqual(hotspot.pk, first.pk)
+        self.assertEqual(hotspot.report_count, 9)
+
+    def test_nothing_new_means_nothing_recomputed(self):
+        refresh_hotspots(full=True, categories=[self.pothole])
+        result = refresh_hotspots(categories=[self.pothole])
+        self.assertEqual((result.full, result.incremental), ([], []))
+        self.assertEqual(HotspotRun.objects.get().category, self.pothole)
+
+    def test_hotspots_api_is_geojson(self):
+        refresh_hotspots(full=True, categories=[self.pothole])
+        data = self.client.get("/api/v1/hotspots/", {"category": "pothole"}).json()
+        self.assertEqual(len(data["features"]), 1)
+        props = data["features"][0]["properties"]
+        self.assertEqual((props["report_count"], props["open_count"]), (8, 7))
+        self.assertEqual(data["features"][0]["geometry"]["type"], "Polygon")
+        self.assertEqual(self.client.get("/api/v1/hotspots/", {"bbox": "1,2"}).status_code, 400)
+
+    def test_command_prints_a_summary(self):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        out = StringIO()
+        call_command("refresh_hotspots", "--full", stdout=out)
+        self.assertIn("hotspots: 1 after", out.getvalue())

@@ -1,0 +1,205 @@
+"""Incidents on hand-placed points (tests/world.py): which reports become one incident, how
+scores treat text, recurrence, and the staff services merge, split and status."""
+
+from datetime import timedelta
+
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import TestCase
+from django.utils import timezone
+
+from incidents.clustering import candidates, merge_incidents, set_incident_status, split_report_from_incident
+from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent, Supporter
+from incidents.services import ReportDraft, Reporter, submit_report
+from incidents.workflow import support_report, transition_report
+from tests.world import build_world, project
+
+ORIGIN = (105.72, 10.02)  # in ward A; pothole duplicate radius 50 m (the default)
+
+
+def report_at(metres_east=0.0, category="pothole", description="", email="", **extra):
+    lon, lat = project(*ORIGIN, metres_east, 90)
+    attributes = {"size": "small"} if category == "pothole" else {}
+    return submit_report(ReportDraft(category_code=category, lon=lon, lat=lat, attributes=attributes,
+                                     description=description, reporter=Reporter(email=email), **extra))
+
+
+class IntakeGroupingTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_two_reports_40_m_apart_with_radius_50_are_one_incident(self):
+        first, second = report_at(0), report_at(40)
+        self.assertEqual(first.incident_id, second.incident_id)
+        self.assertIsNotNone(second.incident_score)
+        incident = Incident.objects.get(pk=first.incident_id)
+        self.assertEqual(incident.report_count, 2)
+        self.assertEqual(incident.footprint.geom_type, "LineString")  # hull of two points
+
+    def test_two_reports_60_m_apart_are_two_incidents(self):
+        self.assertNotEqual(report_at(0).incident_id, report_at(60).incident_id)
+
+    def test_same_place_different_categories_are_two_incidents(self):
+        self.assertNotEqual(report_at(0).incident_id, report_at(0, category="encroachment").incident_id)
+
+    def test_report_outside_the_time_window_starts_a_new_incident(self):
+        first = report_at(0)
+        Incident.objects.filter(pk=first.incident_id).update(last_reported_at=timezone.now() - timedelta(days=31))
+        self.assertNotEqual(first.incident_id, report_at(10).incident_id)
+
+    def test_closed_incident_takes_no_new_reports(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá")
+        self.assertNotEqual(first.incident_id, report_at(5).incident_id)
+
+    def test_vietnamese_with_and_without_diacritics_scores_as_similar(self):
+        report_at(0, description="Ngập nước sâu trên đường Trần Hưng Đạo")
+        lon, lat = project(*ORIGIN, 30, 90)
+        same = candidates(self.pothole, lon, lat, "ngap nuoc sau tren duong tran hung dao")[0]
+        other = candidates(self.pothole, lon, lat, "cây đổ chắn lối vào chợ")[0]
+        self.assertGreater(same.score, other.score + 0.25)  # text weighs 0.3; identical once unaccented
+
+    def test_dissimilar_text_far_in_the_radius_is_only_a_candidate(self):
+        first = report_at(0, description="Ổ gà rất lớn giữa đường")
+        far_and_different = report_at(45, description="vạch kẻ đường bị mờ")
+        self.assertNotEqual(first.incident_id, far_and_different.incident_id)
+        self.assertLess(far_and_different.incident_score, self.pothole.duplicate_threshold)
+
+    def test_suggest_only_category_keeps_the_report_apart_and_suggests_the_incident(self):
+        Category.objects.filter(pk=self.pothole.pk).update(duplicate_action="suggest")
+        first, second = report_at(0), report_at(10)
+        self.assertNotEqual(first.incident_id, second.incident_id)
+        self.assertEqual(second.suggested_incident_id, first.incident_id)
+
+    def test_group_matching_when_the_category_allows_it(self):
+        Category.objects.filter(code="illegal-construction").update(match_group=True)
+        first = report_at(0, category="encroachment")
+        second = submit_report(ReportDraft(category_code="illegal-construction", lon=first.location.x,
+                                           lat=first.location.y, reporter=Reporter(name="A", email="a@example.vn")))
+        self.assertEqual(first.incident_id, second.incident_id)
+
+    def test_recurrence_after_a_resolved_incident_is_flagged(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá xong")
+        again = report_at(20)
+        self.assertEqual(again.recurrence_of_id, first.incident_id)
+        self.assertNotEqual(again.incident_id, first.incident_id)
+        from incidents.clustering import recurrences_by_department
+
+        self.assertEqual(recurrences_by_department(), {"construction": 1})
+
+    def test_recurrence_window_is_per_category(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá xong")
+        Incident.objects.filter(pk=first.incident_id).update(resolved_at=timezone.now() - timedelta(days=91))
+        self.assertIsNone(report_at(20).recurrence_of_id)
+
+    def test_candidate_query_uses_the_spatial_index(self):
+        from django.db import connection
+
+        from incidents.clustering import CANDIDATES_SQL
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + CANDIDATES_SQL, {
+                "lon": ORIGIN[0], "lat": ORIGIN[1], "text": "", "radius_m": 50, "window_days": 30,
+                "now": timezone.now(), "category_id": self.pothole.pk, "group_id": self.pothole.group_id,
+                "match_group": False, "open_statuses": list(Report.OPEN_STATUSES)})
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        self.assertIn("incidents_incident_location_geog", plan, plan)
+
+
+class StaffIncidentTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def setUp(self):
+        self.a1 = report_at(0, email="a1@example.vn")
+        self.a2 = report_at(20, email="a2@example.vn")
+        self.b = report_at(200, email="b@example.vn")
+        support_report(self.b, email="fan@example.vn")
+        OutboxMessage.objects.all().delete()
+
+    def test_merge_keeps_every_report_and_subscriber(self):
+        target = merge_incidents(self.a1.incident_id, [self.b.incident_id])
+        self.assertEqual(target.report_count, 3)
+        self.assertEqual(target.supporter_count, 1)
+        self.assertEqual(set(Report.objects.values_list("incident_id", flat=True)), {target.pk})
+        old = Incident.objects.get(pk=self.b.incident_id)
+        self.assertEqual((old.merged_into_id, old.status, old.report_count), (target.pk, "duplicate", 0))
+        self.assertTrue(ReportEvent.objects.filter(report=self.b, kind="merged").exists())
+        set_incident_status(target.pk, "resolved", message="Đã xử lý cả khu vực")
+        recipients = set(OutboxMessage.objects.values_list("recipient", flat=True))
+        self.assertEqual(recipients, {"a1@example.vn", "a2@example.vn", "b@example.vn", "fan@example.vn"})
+
+    def test_split_moves_one_report_out_and_keeps_the_rest(self):
+        new = split_report_from_incident(self.a2.pk)
+        self.a1.refresh_from_db(); self.a2.refresh_from_db()
+        self.assertEqual(self.a2.incident_id, new.pk)
+        self.assertEqual(Incident.objects.get(pk=self.a1.incident_id).report_count, 1)
+        self.assertEqual(new.report_count, 1)
+        self.assertTrue(ReportEvent.objects.filter(report=self.a2, kind="split").exists())
+
+    def test_splitting_a_lonely_report_is_refused(self):
+        with self.assertRaises(ValidationError):
+            split_report_from_incident(self.b.pk)
+
+    def test_incident_status_moves_every_report_with_one_public_event_each_and_tells_each_reporter(self):
+        change = set_incident_status(self.a1.incident_id, "resolved", message="Đã vá xong")
+        self.assertEqual(sorted(change.changed), sorted([self.a1.public_id, self.a2.public_id]))
+        for report in (self.a1, self.a2):
+            report.refresh_from_db()
+            self.assertEqual(report.status, "resolved")
+            self.assertEqual(report.events.filter(kind="status_changed", is_public=True).count(), 1)
+        self.assertEqual(set(OutboxMessage.objects.values_list("recipient", flat=True)),
+                         {"a1@example.vn", "a2@example.vn"})
+        self.assertIn("Đã vá xong", OutboxMessage.objects.first().body)
+
+    def test_resolving_an_incident_needs_a_public_message(self):
+        with self.assertRaises(ValidationError):
+            set_incident_status(self.a1.incident_id, "resolved", message="")
+        self.a1.refresh_from_db()
+        self.assertEqual(self.a1.status, "new")
+
+    def test_reopening_one_report_reopens_its_incident(self):
+        set_incident_status(self.a1.incident_id, "resolved", message="Đã vá xong")
+        transition_report(self.a2.pk, "reopened", message="Vẫn còn")
+        self.assertEqual(Incident.objects.get(pk=self.a1.incident_id).status, "reopened")
+
+
+class IncidentApiTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.first, cls.second = report_at(0), report_at(30)
+        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
+        cls.hidden = submit_report(ReportDraft(category_code="illegal-construction", lon=105.7234567, lat=10.0234567,
+                                               reporter=Reporter(name="Người báo", phone="0912345678")))
+
+    def test_list_is_geojson_with_counts_and_report_ids(self):
+        data = self.client.get("/api/v1/incidents/", {"category": "pothole"}).json()
+        self.assertEqual(len(data["features"]), 1)
+        props = data["features"][0]["properties"]
+        self.assertEqual((props["report_count"], props["reports"]), (2, [self.first.public_id, self.second.public_id]))
+
+    def test_detail_and_404(self):
+        response = self.client.get(f"/api/v1/incidents/{self.first.incident_id}/")
+        self.assertEqual(response.json()["properties"]["category"]["code"], "pothole")
+        self.assertEqual(self.client.get("/api/v1/incidents/999999/").status_code, 404)
+
+    def test_filters_are_checked(self):
+        self.assertEqual(self.client.get("/api/v1/incidents/", {"bbox": "x"}).status_code, 400)
+        self.assertEqual(self.client.get("/api/v1/incidents/", {"status": "bogus"}).status_code, 400)
+
+    def test_report_feature_names_its_incident(self):
+        feature = self.client.get(f"/api/v1/reports/{self.second.public_id}/").json()
+        self.assertEqual(feature["properties"]["incident"], self.first.incident_id)
+
+    def test_no_contact_data_and_sensitive_footprint_withheld(self):
+        text = self.client.get("/api/v1/incidents/").content.decode()
+        self.assertNotIn("Người báo", text)
+        self.assertNotIn("0912345678", text)
+        hidden = self.client.get(f"/api/v1/incidents/{self.hidden.incident_id}/").json()
+        self.assertIsNone(hidden["properties"]["footprint"])
