@@ -147,11 +147,12 @@ class Placement:
     recurrence_of: int | None = None
 
 
-def place_report(category: Category, lon: float | None, lat: float | None, text: str) -> Placement:
+def place_report(category: Category, lon: float | None, lat: float | None, text: str,
+                 now: datetime | None = None) -> Placement:
     if lon is None or lat is None:
         return Placement()
-    placement = Placement(recurrence_of=recurrence_of(category, lon, lat))
-    found = candidates(category, lon, lat, text)
+    placement = Placement(recurrence_of=recurrence_of(category, lon, lat, now))
+    found = candidates(category, lon, lat, text, now)
     if found:
         best = found[0]
         placement.score = round(best.score, 3)

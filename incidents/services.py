@@ -55,6 +55,7 @@ class ReportDraft:
     source: str = Report.Source.API
     reporter_ip: str | None = None
     ward_code: str = ""  # for a report without coordinates: the ward the reporter picked
+    created_at: datetime | None = None  # for imported history: when it was reported (None: now)
     photos: list[CleanPhoto] = field(default_factory=list)
 
 
@@ -238,12 +239,12 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
             _("The location %(lat).6f, %(lon).6f is outside the area this service covers.") % {"lat": draft.lat,
                                                                                                  "lon": draft.lon}]}) from None
 
-    now = timezone.now()
+    now = draft.created_at or timezone.now()
     located = draft.lon is not None
     description = draft.description.strip()
     public_description = scrub_contact_details(description)
     location = Point(draft.lon, draft.lat, srid=4326) if located else None
-    placement = place_report(category, draft.lon, draft.lat, public_description)
+    placement = place_report(category, draft.lon, draft.lat, public_description, now=now)
     incident_id = incident_for(placement, category_id=category.pk, department_id=decision.department_id,
                                location=location, text=public_description, now=now)
     report = Report.objects.create(
