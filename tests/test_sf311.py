@@ -73,8 +73,8 @@ class SanFranciscoTests(TestCase):
         self.assertEqual(len(self.result.rejected), 1)
         self.assertIn("line 2636", self.result.rejected[0])
         self.assertIn("37.708027, -122.450858", self.result.rejected[0])
-        self.assertEqual(Report.objects.filter(department__code="dpt").count(), 1093)
-        self.assertEqual(Report.objects.filter(department__code="dpw").count(), 2446)
+        self.assertEqual(Report.objects.filter(department__code="dpt").count(), 1092)
+        self.assertEqual(Report.objects.filter(department__code="dpw").count(), 2447)
         self.assertEqual(Report.objects.filter(created_at__year=2008).first().public_id[:7], "CT-2008")
 
     def test_abandoned_vehicles_cluster_in_bernal_heights(self):
