@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
@@ -69,17 +70,23 @@ LIMIT 1
 """
 
 # An incident's derived fields from its reports: centroid and convex hull of their points
-# (SRID 4326; a hull of one point is that point), counts, and first and last report times.
+# (SRID 4326; a hull of one point is that point), the public point (the centroid snapped to the
+# category's public precision in the metric SRID), counts, and first and last report times.
 REFRESH_SQL = """
 UPDATE incidents_incident i
 SET location = s.centroid, footprint = s.hull, report_count = s.n, supporter_count = s.supporters,
+    public_location = CASE WHEN c.public_location_precision_m > 0
+                           THEN ST_Transform(ST_SnapToGrid(ST_Transform(s.centroid, %(metric_srid)s),
+                                                           c.public_location_precision_m), 4326)
+                           ELSE s.centroid END,
     first_reported_at = coalesce(s.first, i.first_reported_at), last_reported_at = coalesce(s.last, i.last_reported_at),
     updated_at = now()
 FROM (SELECT ST_Centroid(ST_Collect(location)) AS centroid, ST_ConvexHull(ST_Collect(location)) AS hull,
              count(*) AS n, coalesce(sum(supporter_count), 0) AS supporters,
              min(created_at) AS first, max(created_at) AS last
-      FROM incidents_report WHERE incident_id = %(id)s) s
-WHERE i.id = %(id)s
+      FROM incidents_report WHERE incident_id = %(id)s) s,
+     incidents_category c
+WHERE i.id = %(id)s AND c.id = i.category_id
 """
 
 DONE_STATUSES = [Report.Status.RESOLVED, Report.Status.CLOSED]
@@ -115,7 +122,7 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
 
 def refresh_incident(incident_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(REFRESH_SQL, {"id": incident_id})
+        cursor.execute(REFRESH_SQL, {"id": incident_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
 
 
 # Reports flagged as recurrences, per department of the incident that was "fixed" (a quality

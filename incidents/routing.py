@@ -203,6 +203,10 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
         raise OutsideJurisdiction(f"{lat:.6f}, {lon:.6f}")
     if winner is None:
         return _explain(Route(operations_center, None, "no_rule", ward_id=ward_id))
+    if winner["distance_m"] is not None and category.public_location_precision_m:
+        # The explanation is public: say no more about the distance than the public point does.
+        step = category.public_location_precision_m
+        winner["distance_m"] = round(winner["distance_m"] / step) * step
     winner_department = {"id": winner["department_id"], "code": winner["department_code"],
                          "name_vi": winner["department_name_vi"], "name_en": winner["department_name_en"]}
     if rivals:

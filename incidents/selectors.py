@@ -35,9 +35,10 @@ LIMIT %(limit)s
 
 # Bounding box on SRID 4326 (lon/lat), answered by the GiST index on location. {t} is the
 # table alias: r for reports, i for incidents.
-BBOX_CLAUSE = "{t}.location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
+BBOX_CLAUSE = "{t}.public_location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
 # Inside an area (any kind) with that code; ST_Covers uses the location index.
-AREA_CLAUSE = "EXISTS (SELECT 1 FROM geo_area a WHERE a.code = %(area)s AND ST_Covers(a.boundary, {t}.location))"
+AREA_CLAUSE = ("EXISTS (SELECT 1 FROM geo_area a WHERE a.code = %(area)s "
+               "AND ST_Covers(a.boundary, {t}.public_location))")
 
 
 @dataclass
@@ -178,9 +179,9 @@ SELECT json_build_object(
     'properties', json_build_object('count', count(*), 'open', count(*) FILTER (WHERE q.is_open))
 )::text
 FROM (
-    SELECT ST_Transform(r.location, 3857) AS m, r.status = ANY(%(open_statuses)s) AS is_open
+    SELECT ST_Transform(r.public_location, 3857) AS m, r.status = ANY(%(open_statuses)s) AS is_open
     {REPORT_FROM_SQL}
-    WHERE r.location IS NOT NULL AND {{where}}
+    WHERE r.public_location IS NOT NULL AND {{where}}
 ) q
 GROUP BY ST_SnapToGrid(q.m, %(cell_m)s)
 ORDER BY count(*) DESC
@@ -214,23 +215,20 @@ def _zoom(raw: str) -> float:
 
 
 # Possible duplicates of a new report: open reports of the same category within the category's
-# duplicate radius (metres on the geography; GiST index on location::geography) and reported
-# within its time window, nearest first. Distances of categories published with a reduced
-# precision are rounded to that precision.
+# duplicate radius (metres on the geography; GiST index on public_location::geography) and
+# reported within its time window, nearest first. Measured from the public point, so a
+# category published with a reduced precision gives nothing finer away.
 NEARBY_SQL = f"""
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
 SELECT {REPORT_FEATURE_SQL},
-       CASE WHEN c.public_location_precision_m > 0
-            THEN round(ST_Distance(r.location::geography, p.g) / c.public_location_precision_m)
-                 * c.public_location_precision_m
-            ELSE round(ST_Distance(r.location::geography, p.g)) END AS distance_m
+       round(ST_Distance(r.public_location::geography, p.g)) AS distance_m
 {REPORT_FROM_SQL}
 CROSS JOIN p
 WHERE c.code = %(category)s
   AND r.status = ANY(%(open_statuses)s)
   AND r.created_at >= now() - make_interval(days => c.duplicate_window_days)
-  AND ST_DWithin(r.location::geography, p.g, c.duplicate_radius_m)
-ORDER BY ST_Distance(r.location::geography, p.g), r.id
+  AND ST_DWithin(r.public_location::geography, p.g, c.duplicate_radius_m)
+ORDER BY ST_Distance(r.public_location::geography, p.g), r.id
 LIMIT %(limit)s
 """
 

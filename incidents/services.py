@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gis.models import Area
+from gis.spatial import snap_point
 
 from .models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
 from .outbox import enqueue_department_notice, enqueue_reporter_receipt
@@ -251,6 +252,7 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         public_id=next_public_id(now),
         category=category,
         location=location,
+        public_location=snap_point(location, category.public_location_precision_m),
         location_accuracy_m=draft.location_accuracy_m,
         address=draft.address.strip(),
         ward_id=decision.ward_id or (ward.pk if ward else None),

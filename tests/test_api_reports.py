@@ -200,10 +200,11 @@ class ReadTests(TestCase):
             cls.reports.append(submit_report(ReportDraft(
                 category_code="pothole", lon=lon, lat=lat, attributes={"size": "small"},
                 description=f"report {i}", reporter=Reporter(name="Secret Name", email="secret@example.vn"))))
+        from incidents.models import Category
+
+        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
         cls.hidden = submit_report(ReportDraft(category_code="illegal-construction", lon=105.7234567, lat=10.0234567,
                                                reporter=Reporter(name="Người báo", phone="0912345678")))
-        from incidents.models import Category
-        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
 
     def get(self, url, **params):
         return self.client.get(url, params)
@@ -253,14 +254,32 @@ class ReadTests(TestCase):
             for private in ("Secret Name", "secret@example.vn", "Người báo", "0912345678", "reporter"):
                 self.assertNotIn(private, text, url)
 
+    def distance_to_exact(self, lon, lat):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT ST_Distance(ST_MakePoint(%s, %s)::geography, "
+                           "ST_MakePoint(105.7234567, 10.0234567)::geography)", [lon, lat])
+            return cursor.fetchone()[0]
+
     def test_sensitive_category_location_is_snapped_to_its_public_precision(self):
         lon, lat = self.client.get(f"{URL}{self.hidden.public_id}/").json()["geometry"]["coordinates"]
-        self.assertNotEqual((lon, lat), (105.7234567, 10.0234567))
-        from incidents.selectors import connection
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT ST_Distance(ST_MakePoint(%s, %s)::geography, ST_MakePoint(105.7234567, 10.0234567)::geography)",
-                           [lon, lat])
-            self.assertLessEqual(cursor.fetchone()[0], 100 * 0.71 + 1)  # half the grid diagonal
+        self.assertGreater(self.distance_to_exact(lon, lat), 1)
+        self.assertLessEqual(self.distance_to_exact(lon, lat), 100 * 0.71 + 1)  # half the grid diagonal
+
+    def test_a_tiny_bbox_around_the_exact_point_does_not_find_a_sensitive_report(self):
+        data = self.get(URL, bbox="105.723455,10.023455,105.723458,10.023458").json()
+        self.assertEqual(data["features"], [])
+
+    def test_aggregates_only_know_the_public_point(self):
+        data = self.get("/api/v1/reports/aggregate/", bbox="105.70,10.0,105.8,10.1", zoom=22,
+                        category="illegal-construction").json()
+        lon, lat = data["features"][0]["geometry"]["coordinates"]
+        self.assertGreater(self.distance_to_exact(lon, lat), 1)
+
+    def test_public_routing_of_a_sensitive_report_carries_no_exact_distance(self):
+        routing = self.client.get(f"{URL}{self.hidden.public_id}/").json()["properties"]["routing"]
+        self.assertNotIn("distance_m", routing["rule"] or {})
 
     def test_detail_of_unknown_report_is_404(self):
         self.assertEqual(self.client.get(f"{URL}CT-1999-000000/").status_code, 404)

@@ -4,8 +4,9 @@ Measured on this kind of machine: DRF-GIS serializers ~110 µs per feature, SQL 
 SQL below is also the one explicit list of what the public sees of a report: reporter
 contact data and internal fields are simply not selected.
 
-A report's public point is snapped to a grid of its category's public_location_precision_m
-(metres, in the deployment's metric SRID, CITYPIN_METRIC_SRID) when that precision is set.
+A report's public point is `public_location`: its location snapped at intake to a grid of its
+category's public_location_precision_m (metres, in the deployment's metric SRID). Public
+filters, distances and aggregates use it too, so the exact point cannot be narrowed down.
 """
 
 from __future__ import annotations
@@ -22,11 +23,7 @@ REPORT_FEATURE_SQL = f"""
 json_build_object(
     'type', 'Feature',
     'id', r.public_id,
-    'geometry', ST_AsGeoJSON(
-        CASE WHEN c.public_location_precision_m > 0
-             THEN ST_Transform(ST_SnapToGrid(ST_Transform(r.location, %(metric_srid)s),
-                                             c.public_location_precision_m), 4326)
-             ELSE r.location END, 6)::json,
+    'geometry', ST_AsGeoJSON(r.public_location, 6)::json,
     'properties', json_build_object(
         'public_id', r.public_id,
         'status', r.status,
@@ -43,7 +40,8 @@ json_build_object(
         'location_precision_m', c.public_location_precision_m,
         'routing', json_build_object(
             'reason', r.routing->'reason',
-            'rule', r.routing->'rule',
+            'rule', CASE WHEN c.public_location_precision_m > 0 THEN (r.routing->'rule') - 'distance_m'
+                         ELSE r.routing->'rule' END,
             'contested_between', r.routing->'contested_between',
             'text', coalesce(r.routing->'text'->>%(lang)s, r.routing->'text'->>'vi')),
         'source', r.source,
@@ -89,11 +87,7 @@ INCIDENT_FEATURE_SQL = f"""
 json_build_object(
     'type', 'Feature',
     'id', i.id,
-    'geometry', ST_AsGeoJSON(
-        CASE WHEN c.public_location_precision_m > 0
-             THEN ST_Transform(ST_SnapToGrid(ST_Transform(i.location, %(metric_srid)s),
-                                             c.public_location_precision_m), 4326)
-             ELSE i.location END, 6)::json,
+    'geometry', ST_AsGeoJSON(i.public_location, 6)::json,
     'properties', json_build_object(
         'id', i.id,
         'status', i.status,

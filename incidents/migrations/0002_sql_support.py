@@ -24,6 +24,11 @@ class Migration(migrations.Migration):
             "DROP INDEX incidents_report_location_geog;",
         ),
         migrations.RunSQL(
+            "CREATE INDEX incidents_report_public_location_geog ON incidents_report "
+            "USING gist ((public_location::geography));",
+            "DROP INDEX incidents_report_public_location_geog;",
+        ),
+        migrations.RunSQL(
             "CREATE INDEX incidents_incident_location_geog ON incidents_incident USING gist ((location::geography));",
             "DROP INDEX incidents_incident_location_geog;",
         ),

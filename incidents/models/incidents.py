@@ -19,6 +19,7 @@ class Incident(models.Model):
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
     status = models.CharField(_("status"), max_length=20, default="new")  # same values as Report.Status
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)  # centroid of its reports
+    public_location = models.PointField(srid=4326, null=True, blank=True)  # snapped like its reports
     footprint = models.GeometryField(_("footprint"), srid=4326, null=True, blank=True)  # convex hull of them
     description = models.TextField(_("description"), blank=True)  # the first report's public text
     report_count = models.PositiveIntegerField(_("reports"), default=0)
@@ -34,7 +35,6 @@ class Incident(models.Model):
     class Meta:
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
-        indexes = [models.Index(fields=["category", "status", "-last_reported_at"], name="incident_candidates")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.category}"

@@ -44,6 +44,9 @@ class Report(models.Model):
     # srid=4326; null for a report that has only an address (it goes to triage).
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)
     location_accuracy_m = models.FloatField(_("location accuracy (m)"), null=True, blank=True)
+    # What the public sees: `location` snapped to the category's public precision (SRID 4326).
+    # Every public output filters, measures and aggregates on this, never on `location`.
+    public_location = models.PointField(_("public location"), srid=4326, null=True, blank=True, editable=False)
     address = models.CharField(_("address"), max_length=400, blank=True)
     ward = models.ForeignKey(Area, verbose_name=_("ward"), null=True, blank=True, on_delete=models.PROTECT)
     # Plain text as typed (escaped on output); public_description has contact details scrubbed.

@@ -1,0 +1,26 @@
+"""Spatial helpers that know nothing of reports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+# A point snapped to a square grid of `precision_m` metres in the deployment's metric SRID
+# (CITYPIN_METRIC_SRID), returned in SRID 4326. Used to publish sensitive locations coarsely.
+SNAP_SQL = """
+SELECT ST_X(p), ST_Y(p)
+FROM ST_Transform(ST_SnapToGrid(ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(srid)s),
+                                %(precision_m)s), 4326) AS p
+"""
+
+
+def snap_point(point: Point | None, precision_m: float) -> Point | None:
+    """`point` (SRID 4326) on a grid of `precision_m` metres; unchanged when precision_m is 0."""
+    if point is None or not precision_m:
+        return point
+    with connection.cursor() as cursor:
+        cursor.execute(SNAP_SQL, {"lon": point.x, "lat": point.y, "srid": settings.CITYPIN_METRIC_SRID,
+                                  "precision_m": precision_m})
+        x, y = cursor.fetchone()
+    return Point(x, y, srid=4326)
