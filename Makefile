@@ -25,6 +25,7 @@ run: demo
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: db
+	@bash scripts/install.sh test
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: demo
@@ -34,4 +35,4 @@ stop-db:
 	@bash scripts/db-stop.sh
 
 clean-db: stop-db
-	rm -rf .data/postgres
+	@bash scripts/db-stop.sh --delete

@@ -142,9 +142,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "incidents.api.errors.field_error_handler",
+    # Proxies in front of Citypin whose X-Forwarded-For may be trusted for rate limits; 0 trusts
+    # none (the client could write anything there).
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "DEFAULT_THROTTLE_RATES": {
         "report_submit": os.environ.get("REPORT_SUBMIT_RATE", "30/hour"),
         "report_support": os.environ.get("REPORT_SUPPORT_RATE", "60/hour"),
+        "report_reopen": os.environ.get("REPORT_REOPEN_RATE", "10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -17,6 +17,7 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they fill memory
 THUMBNAIL_PX = 480
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+ALIASES = {"MPO": "JPEG"}  # phones' multi-picture JPEGs: we keep the first picture
 
 
 @dataclass
@@ -76,6 +77,7 @@ def clean_photo(upload, index: int = 1) -> CleanPhoto:
             Image.DecompressionBombWarning):
         raise ValidationError({"photos": [_("Photo %(n)s (%(name)s) is not a JPEG, PNG or WebP image.") % {
             "n": index, "name": name}]}) from None
+    fmt = ALIASES.get(fmt, fmt)
     if fmt not in FORMATS:
         raise ValidationError({"photos": [_("Photo %(n)s (%(name)s) is not a JPEG, PNG or WebP image.") % {
             "n": index, "name": name}]})

@@ -34,7 +34,7 @@ class SupportThrottle(ScopedIpThrottle):
 
 
 class ReopenThrottle(ScopedIpThrottle):
-    scope = "report_support"
+    scope = "report_reopen"
 
 
 def allowed(request, throttle: type[ScopedIpThrottle]) -> bool:

@@ -60,9 +60,12 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 
 def _parse_when(name: str, raw: str, end_of_day: bool) -> datetime:
-    value = parse_datetime(raw)
+    try:
+        value = parse_datetime(raw)
+        day = parse_date(raw) if value is None else None
+    except ValueError:  # well-formed but impossible, like 2026-02-30
+        raise ValidationError({name: [_("Use a date (2026-05-01) or a date and time (ISO 8601).")]}) from None
     if value is None:
-        day = parse_date(raw)
         if day is None:
             raise ValidationError({name: [_("Use a date (2026-05-01) or a date and time (ISO 8601).")]})
         value = datetime.combine(day, time.max if end_of_day else time.min)

@@ -26,14 +26,11 @@ from .models import Category, CategoryAttribute, Department, Photo, Report, Repo
 from .outbox import enqueue_department_notice, enqueue_reporter_receipt
 from .clustering import incident_for, place_report, refresh_incident
 from .photos import CleanPhoto
+from .text import scrub_contact_details, text_problem
 from .routing import OutsideJurisdiction, route
 
 MAX_DESCRIPTION = 4000
 MAX_ATTRIBUTE_TEXT = 2000
-PHONE_RE = re.compile(r"(?<!\w)(?:\+?\d[\d .\-()]{7,}\d)(?!\w)")
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
 @dataclass
 class Reporter:
     name: str = ""
@@ -60,12 +57,6 @@ class ReportDraft:
     photos: list[CleanPhoto] = field(default_factory=list)
 
 
-def scrub_contact_details(text: str) -> str:
-    """Hide phone numbers and e-mail addresses (and long ID numbers) in text that becomes public."""
-    text = EMAIL_RE.sub("[…]", text)
-    return PHONE_RE.sub("[…]", text)
-
-
 def next_public_id(now: datetime) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('incidents_report_public_seq')")
@@ -85,7 +76,7 @@ def validate_attributes(category: Category, values: Any) -> dict[str, Any]:
         raise ValidationError({"attributes": [_("Must be an object of attribute code to value.")]})
     definitions = {a.code: a for a in category.attributes.all()}
     errors: dict[str, list[str]] = {}
-    unknown = sorted(set(values) - set(definitions))
+    unknown = sorted(str(k)[:40] for k in set(values) - set(definitions))
     if unknown:
         errors["attributes"] = [_("Unknown attribute(s) for this category: %(codes)s.") % {"codes": ", ".join(unknown)}]
     clean: dict[str, Any] = {}
@@ -111,7 +102,7 @@ def _clean_attribute(attribute: CategoryAttribute, value: Any) -> Any:
             raise ValueError(_("Must be a number."))
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(_("Must be a number.")) from None
         if not math.isfinite(number):
             raise ValueError(_("Must be a number."))
@@ -131,6 +122,8 @@ def _clean_attribute(attribute: CategoryAttribute, value: Any) -> Any:
         return str(value)
     if attribute.datatype == kind.MULTIVALUELIST:
         items = value if isinstance(value, list) else [value]
+        if len(items) > len(attribute.values):
+            raise ValueError(_("Each value must be one of: %(keys)s.") % {"keys": ", ".join(attribute.allowed_keys())})
         bad = [str(v) for v in items if str(v) not in attribute.allowed_keys()]
         if bad or not all(isinstance(v, (str, int)) for v in items):
             raise ValueError(_("Each value must be one of: %(keys)s.") % {"keys": ", ".join(attribute.allowed_keys())})
@@ -141,7 +134,16 @@ def _clean_attribute(attribute: CategoryAttribute, value: Any) -> Any:
     limit = 200 if attribute.datatype == kind.STRING else MAX_ATTRIBUTE_TEXT
     if len(text) > limit:
         raise ValueError(_("At most %(n)s characters.") % {"n": limit})
-    return text
+    if text_problem(text):
+        raise ValueError(text_problem(text))
+    return scrub_contact_details(text)  # attributes are public: contact details belong in the private fields
+
+
+def _finite(value) -> bool:
+    try:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _validate_location(draft: ReportDraft) -> dict[str, list[str]]:
@@ -151,17 +153,14 @@ def _validate_location(draft: ReportDraft) -> dict[str, list[str]]:
             errors["location"] = [_("Give a location on the map, or at least an address.")]
         return errors
     lon, lat = draft.lon, draft.lat
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)):
+    if not all(_finite(v) for v in (lon, lat)):
         errors["location"] = [_("Coordinates must be numbers: [longitude, latitude].")]
     elif not -90 <= lat <= 90:
         errors["location"] = [_("Latitude %(lat)s is out of range (-90 to 90).") % {"lat": lat}]
     elif not -180 <= lon <= 180:
         errors["location"] = [_("Longitude %(lon)s is out of range (-180 to 180).") % {"lon": lon}]
     accuracy = draft.location_accuracy_m
-    if accuracy is not None and (
-        isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not math.isfinite(accuracy)
-        or not 0 <= accuracy <= 10_000
-    ):
+    if accuracy is not None and (not _finite(accuracy) or not 0 <= accuracy <= 10_000):
         errors["location_accuracy_m"] = [_("Must be a number of metres between 0 and 10000.")]
     return errors
 
@@ -211,11 +210,15 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     errors |= _validate_location(draft)
     if not isinstance(draft.description, str):
         errors["description"] = [_("Must be text.")]
+    elif text_problem(draft.description):
+        errors["description"] = [text_problem(draft.description)]
     elif len(draft.description) > MAX_DESCRIPTION:
         errors["description"] = [_("At most %(n)s characters (this has %(len)s).") % {
             "n": MAX_DESCRIPTION, "len": len(draft.description)}]
     if not isinstance(draft.address, str) or len(draft.address) > 400:
         errors["address"] = [_("At most %(n)s characters.") % {"n": 400}]
+    elif text_problem(draft.address):
+        errors["address"] = [text_problem(draft.address)]
     ward = None
     if draft.ward_code and draft.lon is None:
         ward = Area.objects.filter(kind=Area.Kind.WARD, code=draft.ward_code).first()
@@ -236,6 +239,9 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     try:
         decision = route(category, draft.lon, draft.lat, draft.location_accuracy_m)
     except OutsideJurisdiction:
+        if draft.lon is None:
+            raise ValidationError({"location": [_("This service has no operations center to place reports "
+                                                  "without a location; please set a pin.")]}) from None
         raise ValidationError({"location": [
             _("The location %(lat).6f, %(lon).6f is outside the area this service covers.") % {"lat": draft.lat,
                                                                                                  "lon": draft.lon}]}) from None
@@ -254,7 +260,7 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         location=location,
         public_location=snap_point(location, category.public_location_precision_m),
         location_accuracy_m=draft.location_accuracy_m,
-        address=draft.address.strip(),
+        address=scrub_contact_details(draft.address.strip()),  # public: see the data dictionary
         ward_id=decision.ward_id or (ward.pk if ward else None),
         description=description,
         public_description=public_description,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .models import Incident, Report, ReportEvent, Supporter
 from .outbox import enqueue_status_update
+from .text import scrub_contact_details
 
 S = Report.Status
 
@@ -48,6 +49,8 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     With sync_incident, the incident follows when the report is alone in it, or when the report
     is reopened (a reopened report reopens its incident). set_incident_status passes False.
     """
+    if to_status not in S.values:
+        raise ValidationError({"status": [_("Unknown status \"%(s)s\".") % {"s": str(to_status)[:40]}]})
     report = Report.objects.select_for_update().get(pk=report_id)
     if expected_version is not None and report.version != expected_version:
         raise Conflict(report)
@@ -91,17 +94,21 @@ def reopen_by_citizen(report: Report, comment: str) -> Report:
         raise ValidationError({"comment": [_("Tell the department what is still wrong.")]})
     if len(comment) > 2000:
         raise ValidationError({"comment": [_("At most %(n)s characters.") % {"n": 2000}]})
+    report = Report.objects.select_for_update().get(pk=report.pk)  # decide on the current state
     if not can_reopen(report):
         raise ValidationError({"comment": [_("This report can no longer be reopened; please submit a new one.")]})
-    return transition_report(report.pk, S.REOPENED, message=comment, is_public=True)
+    return transition_report(report.pk, S.REOPENED, message=scrub_contact_details(comment), is_public=True)
 
 
 @transaction.atomic
 def support_report(report: Report, *, email: str = "", browser: str = "", ip: str | None = None) -> Supporter:
     """Record a "me too" on an open report: one per e-mail address and one per browser."""
+    report = Report.objects.select_for_update().get(pk=report.pk)  # decide on the current state
     if not report.is_open:
         raise ValidationError({"report": [_("This report is closed; if the problem is back, submit a new one.")]})
     email = email.strip().lower()
+    if len(email) > 254:
+        raise ValidationError({"email": [_("Enter a valid e-mail address.")]})
     if email:
         try:
             validate_email(email)

@@ -71,7 +71,7 @@ def test_citizen_takes_the_photo_location_and_submits_a_new_report(city, page, l
     page.fill("input[name=email]", "dan@example.vn")
     screenshot("report-form-filled")
     page.click("form.report button[type=submit]")
-    page.wait_for_url(re.compile(r"/r/CT-\d{4}-\d{6}/\?submitted=1$"))
+    page.wait_for_url(re.compile(r"/r/CT-\d{4}-\d{6}/$"))
     expect(page.locator(".confirm")).to_be_visible()
     expect(page.locator(".department")).to_have_text("Sở Xây dựng")
     expect(page.locator(".description")).to_contain_text("<b>nguy hiểm</b>")  # shown as text, not markup

@@ -51,10 +51,12 @@ class ReportFormTests(TestCase):
     def test_report_submitted_with_coordinates_lands_on_its_tracking_page(self):
         response = self.post(form_data())
         report = Report.objects.get()
-        self.assertRedirects(response, f"/r/{report.public_id}/?submitted=1")
+        self.assertRedirects(response, f"/r/{report.public_id}/", fetch_redirect_response=False)
         self.assertEqual((report.source, report.department.code, report.ward.code), ("web", "construction", "A"))
         self.assertEqual(report.attributes, {"size": "large", "depth_cm": 15})
         page = self.client.get(response["Location"]).content.decode()
+        self.assertIn('class="confirm"', page)  # once, for the browser that sent it
+        self.assertNotIn('class="confirm"', self.client.get(response["Location"]).content.decode())
         self.assertIn(report.public_id, page)
         self.assertIn("Sở Xây dựng", page)
         self.assertIn("72", page)  # the category's target, in working hours
@@ -189,19 +191,23 @@ class TrackingPageTests(TestCase):
         self.assertEqual(self.client.get("/r/CT-1999-000001/").status_code, 404)
 
     def test_support_counts_once_per_browser(self):
+        self.page()  # the page gives the browser its id
         self.client.post(f"/r/{self.report.public_id}/support/", {"email": ""})
         self.client.post(f"/r/{self.report.public_id}/support/", {"email": ""})
         self.report.refresh_from_db()
         self.assertEqual(self.report.supporter_count, 1)
 
     def test_support_counts_once_per_email_across_browsers(self):
-        Client().post(f"/r/{self.report.public_id}/support/", {"email": "x@example.vn"})
-        Client().post(f"/r/{self.report.public_id}/support/", {"email": "X@example.vn"})
+        for email in ("x@example.vn", "X@example.vn"):
+            browser = Client()
+            browser.get(f"/r/{self.report.public_id}/")
+            browser.post(f"/r/{self.report.public_id}/support/", {"email": email})
         self.report.refresh_from_db()
         self.assertEqual(self.report.supporter_count, 1)
         self.assertEqual(Supporter.objects.get().email, "x@example.vn")
 
     def test_support_api_answers_the_new_count(self):
+        self.page()
         response = self.client.post(f"/api/v1/reports/{self.report.public_id}/supporters/", {"email": "y@example.vn"},
                                     content_type="application/json")
         self.assertEqual((response.status_code, response.json()), (201, {"supporter_count": 1}))

@@ -25,9 +25,13 @@ class PointField(serializers.Field):
         coords = data["coordinates"]
         if len(coords) not in (2, 3):
             self.fail("invalid")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coords[:2]):
+        try:
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                       for v in coords[:2]):
+                self.fail("numbers")
+            return float(coords[0]), float(coords[1])
+        except OverflowError:  # integers too large for a float
             self.fail("numbers")
-        return float(coords[0]), float(coords[1])
 
     def to_representation(self, value):
         return {"type": "Point", "coordinates": list(value)}

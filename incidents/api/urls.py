@@ -1,14 +1,18 @@
-from django.urls import path
+from django.urls import path, register_converter
+
+from ..converters import PublicIdConverter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+
+register_converter(PublicIdConverter, "public_id")
 
 urlpatterns = [
     path("v1/reports/", views.ReportCollection.as_view(), name="api-reports"),
     path("v1/reports/aggregate/", views.ReportAggregates.as_view(), name="api-report-aggregates"),
     path("v1/reports/nearby/", views.NearbyReports.as_view(), name="api-reports-nearby"),
-    path("v1/reports/<str:public_id>/", views.ReportDetail.as_view(), name="api-report"),
-    path("v1/reports/<str:public_id>/supporters/", views.ReportSupporters.as_view(), name="api-report-supporters"),
+    path("v1/reports/<public_id:public_id>/", views.ReportDetail.as_view(), name="api-report"),
+    path("v1/reports/<public_id:public_id>/supporters/", views.ReportSupporters.as_view(), name="api-report-supporters"),
     path("v1/incidents/", views.IncidentCollection.as_view(), name="api-incidents"),
     path("v1/incidents/<int:incident_id>/", views.IncidentDetail.as_view(), name="api-incident"),
     path("v1/hotspots/", views.HotspotCollection.as_view(), name="api-hotspots"),

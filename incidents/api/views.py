@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -22,6 +23,15 @@ from .geojson import feature_collection
 from .serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
 
 GEOJSON = "application/geo+json"
+
+
+def query(request) -> dict[str, str]:
+    """The query parameters, refusing NUL characters (PostgreSQL cannot take them)."""
+    params = request.query_params.dict()
+    bad = {name: ["Contains a NUL character."] for name, value in params.items() if "\x00" in value}
+    if bad:
+        raise ValidationError(bad)
+    return params
 
 
 def geojson_response(body: str, status_code: int = 200) -> HttpResponse:
@@ -51,7 +61,7 @@ class ReportCollection(APIView):
     @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
     def get(self, request):
         try:
-            page = selectors.report_page(request.query_params.dict(), get_language())
+            page = selectors.report_page(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return page_response(request, page)
@@ -84,7 +94,7 @@ class ReportAggregates(APIView):
     )
     def get(self, request):
         try:
-            features = selectors.report_aggregates(request.query_params.dict(), get_language())
+            features = selectors.report_aggregates(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return geojson_response(feature_collection(features))
@@ -100,15 +110,19 @@ class NearbyReports(APIView):
         responses={200: OpenApiResponse(description="GeoJSON FeatureCollection with distance_m")},
     )
     def get(self, request):
+        try:
+            params = query(request)
+        except ValidationError as exc:
+            return error_response(exc)
         errors, values = {}, {}
         for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
             try:
-                values[name] = float(request.query_params.get(name, ""))
+                values[name] = float(params.get(name, ""))
                 if not low <= values[name] <= high:
                     raise ValueError
             except ValueError:
                 errors[name] = [f"A number from {low} to {high}."]
-        category = request.query_params.get("category", "")
+        category = params.get("category", "")
         if not Category.objects.filter(code=category, active=True).exists():
             errors["category"] = [f"Unknown category \"{category[:40]}\"."]
         if errors:
@@ -131,8 +145,12 @@ class ReportSupporters(APIView):
         email = data.get("email", "")
         if not isinstance(email, str):
             return Response({"email": ["Must be text."]}, status=400)
+        browser = browser_id(request, create=False)
+        if not browser:  # the id comes with our pages: a request from elsewhere has none
+            return Response({"report": [_("Open the report's page first (your browser must accept cookies).")]},
+                            status=400)
         try:
-            support_report(report, email=email, browser=browser_id(request), ip=request.META.get("REMOTE_ADDR"))
+            support_report(report, email=email, browser=browser, ip=request.META.get("REMOTE_ADDR"))
         except ValidationError as exc:
             return error_response(exc)
         report.refresh_from_db(fields=["supporter_count"])
@@ -153,7 +171,7 @@ class IncidentCollection(APIView):
     @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
     def get(self, request):
         try:
-            page = selectors.incident_page(request.query_params.dict(), get_language())
+            page = selectors.incident_page(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return page_response(request, page)
@@ -176,7 +194,7 @@ class HotspotCollection(APIView):
     )
     def get(self, request):
         try:
-            features = selectors.hotspot_features(request.query_params.dict(), get_language())
+            features = selectors.hotspot_features(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return geojson_response(feature_collection(features))
@@ -214,7 +232,7 @@ class AreaCollection(APIView):
     )
     def get(self, request):
         try:
-            features = selectors.area_features(request.query_params.dict())
+            features = selectors.area_features(query(request))
         except ValidationError as exc:
             return error_response(exc)
         response = geojson_response(feature_collection(features))

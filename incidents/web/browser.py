@@ -9,12 +9,14 @@ COOKIE = "citypin_browser"
 _VALID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def browser_id(request) -> str:
-    """The browser's id from its cookie, or a new one (remembered on the request so the view's
-    response can set it: see remember_browser)."""
+def browser_id(request, create: bool = True) -> str:
+    """The browser's id from its cookie; without one, a new id (the middleware sets the cookie)
+    or, with create=False, ""."""
     request = getattr(request, "_request", request)  # a DRF Request wraps Django's
     value = request.COOKIES.get(COOKIE, "")
     if not _VALID.match(value):
+        if not create:
+            return ""
         value = getattr(request, "_citypin_new_browser", "") or secrets.token_urlsafe(24)
         request._citypin_new_browser = value
     return value

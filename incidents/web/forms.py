@@ -115,7 +115,7 @@ class ReportForm(forms.Form):
 
 
 class SupportForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail to follow updates (optional)"), required=False)
+    email = forms.EmailField(label=_("E-mail to follow updates (optional)"), required=False, max_length=254)
 
 
 class ReopenForm(forms.Form):

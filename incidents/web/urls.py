@@ -1,13 +1,17 @@
-from django.urls import path
+from django.urls import path, register_converter
+
+from ..converters import PublicIdConverter
 
 from . import views
+
+register_converter(PublicIdConverter, "public_id")
 
 urlpatterns = [
     path("", views.public_map, name="map"),
     path("report/", views.report_create, name="report"),
-    path("r/<str:public_id>/", views.track, name="track"),
-    path("r/<str:public_id>/support/", views.support, name="support"),
-    path("r/<str:public_id>/reopen/", views.reopen, name="reopen"),
+    path("r/<public_id:public_id>/", views.track, name="track"),
+    path("r/<public_id:public_id>/support/", views.support, name="support"),
+    path("r/<public_id:public_id>/reopen/", views.reopen, name="reopen"),
     path("photos/<uuid:uuid>/", views.photo, name="photo"),
     path("photos/<uuid:uuid>/thumbnail/", views.photo, {"thumbnail": True}, name="photo-thumbnail"),
 ]

@@ -72,7 +72,8 @@ def report_create(request):
         elif form.is_valid():
             report, photo_location = _submit(request, form)
             if report is not None:
-                return redirect(f"{reverse('track', args=[report.public_id])}?submitted=1")
+                request.session["submitted"] = report.public_id  # this browser sees the confirmation once
+                return redirect("track", public_id=report.public_id)
     config = {
         "nearby_url": reverse("api-reports-nearby"), "supporters_url": "/api/v1/reports/{id}/supporters/",
         "track_url": "/r/", "statuses": statuses(), "photo_location": photo_location,
@@ -87,6 +88,7 @@ def report_create(request):
                  "accuracy": _("accuracy"), "pin_set": _("Pin set at"), "supporters": _("supporters"),
                  "email_optional": _("E-mail to follow updates (optional)")},
     }
+    browser_id(request)  # hand out the id that one-support-per-browser relies on
     m = with_script(base_map(), "Citypin.reportForm(MAP)", js=["citypin/citypin.js"],
                     vendor_js=["exifr/dist/lite.umd.js"])
     return render(request, "citypin/report_form.html", {
@@ -131,6 +133,8 @@ def _submit(request, form: ReportForm):
 
 def track(request, public_id: str):
     report = get_object_or_404(Report.objects.select_related("category", "department", "ward"), public_id=public_id)
+    browser_id(request)
+    submitted = request.session.pop("submitted", None) == report.public_id
     events = report.events.filter(is_public=True).select_related("department").order_by("created_at", "id")
     feature = json.loads(_feature(report))
     m = base_map(center=tuple(feature["geometry"]["coordinates"]) if feature["geometry"] else None,
@@ -141,7 +145,7 @@ def track(request, public_id: str):
     return render(request, "citypin/track.html", {
         "report": report, "feature": feature["properties"], "has_location": feature["geometry"] is not None,
         "events": events, "map": render_parts(m),
-        "status_style": STATUS_STYLE[report.status], "submitted": request.GET.get("submitted") == "1",
+        "status_style": STATUS_STYLE[report.status], "submitted": submitted,
         "can_reopen": can_reopen(report), "support_form": SupportForm(), "reopen_form": ReopenForm(),
         "routing_text": report.routing.get("text", {}).get("en" if get_language().startswith("en") else "vi", ""),
     })
@@ -159,9 +163,11 @@ def support(request, public_id: str):
     form = SupportForm(request.POST)
     if not allowed(request, SupportThrottle):
         messages.error(request, _("Too many requests from your connection. Please try again later."))
+    elif not browser_id(request, create=False):
+        messages.error(request, _("Open the report's page first (your browser must accept cookies)."))
     elif form.is_valid():
         try:
-            support_report(report, email=form.cleaned_data["email"], browser=browser_id(request),
+            support_report(report, email=form.cleaned_data["email"], browser=browser_id(request, create=False),
                            ip=request.META.get("REMOTE_ADDR"))
             messages.success(request, _("Thank you: your support was counted."))
         except ValidationError as exc:

@@ -1,0 +1,167 @@
+"""Hostile and malformed input found in review: each answers a clean 4xx naming the field (never
+a 500), saves nothing, and leaks nothing."""
+
+import io
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.test import Client, TestCase, override_settings
+from PIL import Image
+from rest_framework.test import APIClient
+
+from incidents.models import Report, Supporter
+from incidents.photos import clean_photo
+from incidents.services import ReportDraft, submit_report
+from incidents.web.browser import COOKIE
+from incidents.workflow import transition_report
+from tests.images import upload
+from tests.world import build_world
+
+URL = "/api/v1/reports/"
+
+
+class HostileQueryTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.report = submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02,
+                                               attributes={"size": "small"}))
+
+    def test_nul_characters_in_filters_answer_400(self):
+        for url, params in [(URL, {"category": "\x00"}), (URL, {"department": "a\x00"}), (URL, {"area": "\x00"}),
+                            ("/api/v1/areas/", {"parent": "\x00"}), ("/api/v1/incidents/", {"category": "\x00"}),
+                            ("/api/v1/reports/nearby/", {"category": "\x00", "lon": 1, "lat": 1})]:
+            response = self.client.get(url, params)
+            self.assertEqual(response.status_code, 400, (url, params))
+
+    def test_nul_characters_in_paths_answer_404(self):
+        for url in (f"{URL}%00/", "/r/%00/", "/r/CT%00/support/", "/api/v1/reports/%00/supporters/"):
+            response = self.client.get(url) if "support" not in url else self.client.post(url)
+            self.assertEqual(response.status_code, 404, url)
+
+    def test_impossible_dates_answer_400(self):
+        for name, value in (("created_after", "2026-02-30"), ("created_before", "2026-02-30T10:00")):
+            response = self.client.get(URL, {name: value})
+            self.assertEqual(response.status_code, 400)
+            self.assertIn(name, response.json())
+
+    def test_unknown_status_in_a_transition_is_a_validation_error(self):
+        with self.assertRaises(ValidationError):
+            transition_report(self.report.pk, "exploded", message="x")
+
+
+class HostileIntakeTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def post(self, body: str):
+        return APIClient().post(URL, body, content_type="application/json")
+
+    def assert_rejected(self, response, field):
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertIn(field, response.json())
+        self.assertEqual(Report.objects.count(), 0)
+
+    def test_huge_integer_coordinates(self):
+        body = '{"category": "pothole", "location": {"type": "Point", "coordinates": [1%s, 10]}}' % ("0" * 400)
+        self.assert_rejected(self.post(body), "location")
+
+    def test_huge_integer_attribute(self):
+        body = json.dumps({"category": "pothole", "location": {"type": "Point", "coordinates": [105.72, 10.02]},
+                           "attributes": {"size": "small"}})[:-2] + ', "depth_cm": 1' + "0" * 400 + "}}"
+        self.assert_rejected(self.post(body), "attributes.depth_cm")
+
+    def test_nul_and_lone_surrogate_in_attribute_text(self):
+        from incidents.models import CategoryAttribute
+
+        CategoryAttribute.objects.create(category=self.encroachment, code="note", datatype="text", name_vi="Ghi chú")
+        for bad in ("a\\u0000b", "a\\ud800b"):
+            body = ('{"category": "encroachment", "location": {"type": "Point", "coordinates": [105.72, 10.02]}, '
+                    '"attributes": {"note": "%s"}}' % bad)
+            self.assert_rejected(self.post(body), "attributes.note")
+
+    def test_nul_in_description(self):
+        body = ('{"category": "pothole", "location": {"type": "Point", "coordinates": [105.72, 10.02]}, '
+                '"attributes": {"size": "small"}, "description": "a\\u0000b"}')
+        self.assert_rejected(self.post(body), "description")
+
+    def test_contact_details_in_the_address_and_text_attributes_are_scrubbed(self):
+        from incidents.models import CategoryAttribute
+
+        CategoryAttribute.objects.create(category=self.encroachment, code="note", datatype="string", name_vi="Ghi chú")
+        response = APIClient().post(URL, {
+            "category": "encroachment", "location": {"type": "Point", "coordinates": [105.72, 10.02]},
+            "address": "Hẻm 5, gọi 0912 345 678 hoặc a@b.vn", "attributes": {"note": "liên hệ SĐT0987654321 nhé"}},
+            format="json")
+        text = response.content.decode()
+        for private in ("0912 345 678", "a@b.vn", "0987654321"):
+            self.assertNotIn(private, text)
+
+
+class SupportAbuseTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.report = submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02,
+                                               attributes={"size": "small"}))
+
+    def url(self):
+        return f"/api/v1/reports/{self.report.public_id}/supporters/"
+
+    def test_support_without_a_browser_cookie_is_refused(self):
+        for _ in range(3):
+            response = Client().post(self.url(), "{}", content_type="application/json")
+            self.assertEqual(response.status_code, 400)
+        self.assertEqual(Supporter.objects.count(), 0)
+
+    def test_support_with_a_cookie_from_a_page_counts_once(self):
+        client = Client()
+        client.get(f"/r/{self.report.public_id}/")  # the page hands out the browser id
+        self.assertIn(COOKIE, client.cookies)
+        codes = [client.post(self.url(), "{}", content_type="application/json").status_code for _ in range(2)]
+        self.assertEqual(codes, [201, 400])
+
+    def test_support_as_a_cross_site_form_post_is_refused(self):
+        client = Client()
+        client.get(f"/r/{self.report.public_id}/")
+        response = client.post(self.url(), "email=x@example.vn", content_type="text/plain")
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(Supporter.objects.count(), 0)
+
+    def test_overlong_email_is_refused_cleanly(self):
+        client = Client()
+        client.get(f"/r/{self.report.public_id}/")
+        email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".vn"
+        response = client.post(self.url(), json.dumps({"email": email}), content_type="application/json")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("email", response.json())
+        web = client.post(f"/r/{self.report.public_id}/support/", {"email": email})
+        self.assertEqual(web.status_code, 302)
+        self.assertEqual(Supporter.objects.count(), 0)
+
+    @override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK,
+                                       "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                                  "report_submit": "2/hour"}})
+    def test_forged_forwarded_for_does_not_reset_the_rate_limit(self):
+        client = APIClient()
+        body = {"category": "pothole", "location": {"type": "Point", "coordinates": [105.72, 10.02]},
+                "attributes": {"size": "small"}}
+        codes = [client.post(URL, body, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+                 for i in range(3)]
+        self.assertEqual(codes, [201, 201, 429])
+
+    def test_confirmation_panel_only_for_the_browser_that_submitted(self):
+        html = Client().get(f"/r/{self.report.public_id}/?submitted=1").content.decode()
+        self.assertNotIn('class="confirm"', html)
+
+
+class PhotoFormatTests(TestCase):
+    def test_phone_mpo_jpeg_is_accepted_as_jpeg(self):
+        frames = [Image.new("RGB", (40, 30), c) for c in ((200, 0, 0), (0, 200, 0))]
+        out = io.BytesIO()
+        frames[0].save(out, "MPO", save_all=True, append_images=frames[1:])
+        photo = clean_photo(upload("phone.jpg", out.getvalue()))
+        self.assertEqual(photo.content_type, "image/jpeg")
+        self.assertEqual(Image.open(io.BytesIO(photo.content)).format, "JPEG")
