@@ -29,7 +29,7 @@ from django.utils import timezone  # noqa: E402
 
 from gis.models import Area, Asset  # noqa: E402
 from incidents.models import Category  # noqa: E402
-from incidents.routing import ROUTE_SQL, OutsideJurisdiction, route  # noqa: E402
+from incidents.routing import ROUTE, ROUTE_SQL, OutsideJurisdiction, route  # noqa: E402
 
 # Points: uniformly in a random ward (rejection sampling in SQL), or along a national road
 # then moved up to 60 m sideways (metres on the geography, ST_Project).
@@ -80,19 +80,35 @@ def run_engine(points) -> tuple[float, dict[str, int]]:
     return time.perf_counter() - start, reasons
 
 
-def run_raw(points) -> float:
+def run_raw(points, prepared: bool = True) -> float:
     """The same query on the same database session, straight on the psycopg2 connection that
-    Django holds (no Django cursor, no Python around it): only the query and its transfer."""
+    Django holds (no Django cursor, no Python around it): only the query and its transfer.
+    Prepared like the engine's (PREPARE once, EXECUTE each), or planned anew each time."""
     connection.ensure_connection()
     raw = connection.connection  # a psycopg2 connection
     now = timezone.now()
+    with raw.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+        if prepared:
+            cursor.execute(ROUTE.prepare_sql.replace("citypin_route", "bench_route", 1))
     start = time.perf_counter()
     with raw.cursor() as cursor:
         for lon, lat, accuracy, category in points:
-            cursor.execute(ROUTE_SQL, {"lon": lon, "lat": lat, "accuracy_m": accuracy, "category_id": category.pk,
-                                       "group_id": category.group_id, "now": now})
+            params = {"lon": lon, "lat": lat, "accuracy_m": accuracy, "category_id": category.pk,
+                      "group_id": category.group_id, "now": now}
+            if prepared:
+                cursor.execute(ROUTE.execute_sql.replace("citypin_route", "bench_route", 1),
+                               [params[p] for p in ROUTE.order])
+            else:
+                cursor.execute(ROUTE_SQL, params)
             cursor.fetchone()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    with raw.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # the engine prepares its own again
+    from incidents import prepared as registry
+
+    registry._prepared.pop(raw, None)
+    return elapsed
 
 
 def main() -> None:
@@ -111,10 +127,12 @@ def main() -> None:
     engine_s, reasons = run_engine(points)
     raw_s = min(raw_s, run_raw(points))
     engine_s = min(engine_s, run_engine(points)[0])
+    unprepared_s = run_raw(points, prepared=False)
     n = len(points)
     print(f"routing {n} random points over {Area.objects.filter(kind='ward').count()} wards "
           f"and {Asset.objects.count()} road features")
     print(f"  baseline, ROUTE_SQL raw through psycopg2: {n / raw_s:8.0f} routes/s  ({raw_s / n * 1000:.2f} ms each)")
+    print(f"  (the same, planned anew each time:         {n / unprepared_s:8.0f} routes/s)")
     print(f"  engine, incidents.routing.route():         {n / engine_s:8.0f} routes/s  ({engine_s / n * 1000:.2f} ms each)")
     print(f"  engine / baseline time ratio: {engine_s / raw_s:.2f}")
     print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))

@@ -24,3 +24,17 @@ def snap_point(point: Point | None, precision_m: float) -> Point | None:
                                   "precision_m": precision_m})
         x, y = cursor.fetchone()
     return Point(x, y, srid=4326)
+
+
+# The point `metres` away from a point towards `azimuth_deg` (0 = north), on the ellipsoid.
+PROJECT_SQL = """
+SELECT ST_X(p::geometry), ST_Y(p::geometry)
+FROM ST_Project(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(metres)s, radians(%(azimuth)s)) AS p
+"""
+
+
+def offset_point(point: Point, metres: float, azimuth_deg: float) -> Point:
+    with connection.cursor() as cursor:
+        cursor.execute(PROJECT_SQL, {"lon": point.x, "lat": point.y, "metres": metres, "azimuth": azimuth_deg})
+        x, y = cursor.fetchone()
+    return Point(x, y, srid=4326)

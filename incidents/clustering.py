@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Category, Incident, Report, ReportEvent
+from .prepared import PreparedQuery
 
 # Candidate incidents for a new report at (lon, lat). Candidates are open incidents of the
 # same category (or of the same group, where the category allows it) whose representative
@@ -99,13 +100,21 @@ class Candidate:
     score: float
 
 
+CANDIDATES = PreparedQuery("citypin_candidates", CANDIDATES_SQL, {
+    "lon": "float8", "lat": "float8", "text": "text", "radius_m": "float8", "window_days": "int", "now": "timestamptz",
+    "category_id": "bigint", "group_id": "bigint", "match_group": "boolean", "open_statuses": "text[]"})
+RECURRENCE = PreparedQuery("citypin_recurrence", RECURRENCE_SQL, {
+    "category_id": "bigint", "done_statuses": "text[]", "now": "timestamptz", "recurrence_days": "int",
+    "lon": "float8", "lat": "float8", "radius_m": "float8"})
+
+
 def candidates(category: Category, lon: float, lat: float, text: str, now: datetime | None = None) -> list[Candidate]:
     params = {"lon": lon, "lat": lat, "text": text or "", "radius_m": category.duplicate_radius_m,
               "window_days": category.duplicate_window_days, "now": now or timezone.now(),
               "category_id": category.pk, "group_id": category.group_id, "match_group": category.match_group,
               "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
-        cursor.execute(CANDIDATES_SQL, params)
+        CANDIDATES.execute(cursor, params)
         return [Candidate(*row) for row in cursor.fetchall()]
 
 
@@ -113,7 +122,7 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
     if not category.recurrence_days:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(RECURRENCE_SQL, {"category_id": category.pk, "done_statuses": DONE_STATUSES,
+        RECURRENCE.execute(cursor, {"category_id": category.pk, "done_statuses": DONE_STATUSES,
                                         "now": now or timezone.now(), "recurrence_days": category.recurrence_days,
                                         "lon": lon, "lat": lat, "radius_m": category.duplicate_radius_m})
         row = cursor.fetchone()

@@ -23,9 +23,11 @@ from django.utils import timezone
 
 from gis.importers import FID, import_areas, import_assets
 from gis.models import Area, Asset, AssetLayer
+from gis.spatial import offset_point
 
 from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent,
                      RoutingRule, StaffMembership)
+from .hotspots import refresh_hotspots
 from .services import Reporter, ReportDraft, submit_report
 
 DATA = Path(settings.BASE_DIR) / "data"
@@ -161,6 +163,12 @@ REPLIES = {
 }
 
 
+# Places where the demo's history has a cluster, so the hotspot layer has something to show:
+# (category, ward code, how many reports, spread in metres).
+CLUSTERS = [("flooding", "31135", 9, 120), ("garbage", "31186", 8, 100), ("streetlight", "31120", 6, 80),
+            ("sidewalk-encroachment", "31147", 7, 60)]
+
+
 def random_point_in(area: Area, rng: random.Random) -> Point:
     boundary = area.boundary
     prepared = boundary.prepared
@@ -190,11 +198,18 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
     roads = [g for a in Asset.objects.filter(layer__code="roads", asset_class="national")
              for g in (a.geom if a.geom.geom_type.startswith("Multi") else [a.geom]) if province.intersects(g)]
     categories = list(Category.objects.filter(active=True))
+    by_code = {c.code: c for c in categories}
+    wards_by_code = {w.code: w for w in wards}
+    clustered = [(by_code[code], wards_by_code[ward].boundary.point_on_surface, spread)
+                 for code, ward, n, spread in CLUSTERS for _ in range(n)]
     now = timezone.now()
     made = 0
     while made < count:
         category = rng.choice(categories)
-        if category.code == "pothole" and roads and rng.random() < 0.4:
+        if clustered:
+            category, centre, spread = clustered.pop()
+            point = offset_point(centre, abs(rng.gauss(0, spread / 2)), rng.uniform(0, 360))
+        elif category.code == "pothole" and roads and rng.random() < 0.4:
             point = random_point_near_road(roads, rng)
             if not province.covers(point):
                 continue
@@ -209,7 +224,7 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
             source=rng.choice([Report.Source.WEB, Report.Source.WEB, Report.Source.API, Report.Source.PHONE])),
             notify=False)
         made += 1
-        age_hours = rng.uniform(1, 24 * 60)
+        age_hours = rng.uniform(1, 24 * 20) if made <= sum(c[2] for c in CLUSTERS) else rng.uniform(1, 24 * 60)
         created = now - timedelta(hours=age_hours)
         status = rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
         if age_hours < 24 and status != "new":
@@ -236,4 +251,5 @@ def load_demo() -> DemoSummary:
         key, raw = ApiKey.issue("Demo Open311 client", demo_secret("open311-key") + demo_secret("open311-key-2"))
         summary.api_key = raw
     load_sample_reports(summary)
+    summary.lines.append(refresh_hotspots(full=True).summary())
     return summary

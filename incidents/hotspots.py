@@ -1,6 +1,6 @@
 """Hotspots: places where one category keeps being reported, found with DBSCAN in PostGIS.
 
-For each category, HOTSPOTS_SQL clusters the located reports of a rolling window (default the
+For each category, FULL_SQL clusters the located reports of a rolling window (default the
 last 30 days) with ST_ClusterDBSCAN in the deployment's metric SRID (CITYPIN_METRIC_SRID,
 metres), with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_points). Each
 cluster becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the
@@ -26,57 +26,110 @@ from django.utils import timezone
 
 from .models import Category, HotspotRun, Report
 
-# {points} is a SELECT of (id, is_open, g) — g in the metric SRID — for one category's window.
-HOTSPOTS_SQL = """
-WITH pts AS ({points}),
-clustered AS (
-    SELECT pts.*, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := %(minpoints)s) OVER () AS cid FROM pts
+# Full refresh of several categories in one statement: DBSCAN partitioned by category (each
+# partition with its category's eps and minpoints), then the previous window's reports counted
+# per footprint. That count joins points and footprints on a bucket key (0.01° cells, about
+# 1.1 km: a hash-join key, not a distance) before the exact ST_Covers test in SRID 4326, so it
+# stays linear instead of one index probe per hotspot.
+FULL_SQL = """
+WITH cur AS (
+    SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
+           c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+    FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
+    WHERE r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
+      AND r.created_at >= %(since)s AND r.created_at < %(until)s
 ),
-clusters AS (
-    SELECT count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), %(eps)s / 2.0, 4), 4326) AS hull,
+clustered AS (
+    SELECT cur.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+    FROM cur
+),
+clusters AS MATERIALIZED (
+    SELECT category_id, cid, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
+           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
            ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
-    FROM clustered WHERE cid IS NOT NULL GROUP BY cid
+    FROM clustered WHERE cid IS NOT NULL GROUP BY category_id, cid
+),
+cells AS MATERIALIZED (  -- the buckets each footprint touches, carrying the footprint
+    SELECT category_id, cid, hull, x, y
+    FROM clusters,
+         generate_series(floor(ST_XMin(hull) * 100)::int, floor(ST_XMax(hull) * 100)::int) AS x,
+         generate_series(floor(ST_YMin(hull) * 100)::int, floor(ST_YMax(hull) * 100)::int) AS y
+),
+previous_points AS MATERIALIZED (  -- one scan, then a hash join: no index probe per hotspot
+    SELECT p.category_id, p.location, floor(ST_X(p.location) * 100)::int AS x, floor(ST_Y(p.location) * 100)::int AS y
+    FROM incidents_report p
+    WHERE p.category_id = ANY(%(category_ids)s) AND p.location IS NOT NULL
+      AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
+),
+previous AS (
+    SELECT ce.category_id, ce.cid, count(*) AS n
+    FROM previous_points p
+    JOIN cells ce ON ce.category_id = p.category_id AND ce.x = p.x AND ce.y = p.y
+    WHERE ST_Covers(ce.hull, p.location)
+    GROUP BY ce.category_id, ce.cid
 )
 INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
                                open_count, previous_count, computed_at)
-SELECT %(category_id)s, %(since)s, %(until)s, hull, centre, n, open_n,
+SELECT cl.category_id, %(since)s, %(until)s, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0), %(until)s
+FROM clusters cl LEFT JOIN previous pr ON pr.category_id = cl.category_id AND pr.cid = cl.cid
+"""
+
+# Incremental refresh of several categories around their new reports, in one statement. New
+# reports are those with an id above the last run's; a hotspot is touched when a new report of
+# its category lies within 2·eps of it (GiST on footprint::geography). The region clustered
+# again is every report of the category within 2·eps of a new one or within eps of a touched
+# hotspot (GiST on location::geography); touched hotspots are replaced by the clusters found.
+# Few hotspots change, so each counts its previous window with an index probe (GiST on location).
+INCREMENTAL_SQL = """
+WITH params AS (
+    SELECT c.id AS category_id, c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+    FROM incidents_category c WHERE c.id = ANY(%(category_ids)s)
+),
+new AS MATERIALIZED (
+    SELECT r.category_id, r.location::geography AS gg, p.eps
+    FROM incidents_report r JOIN params p ON p.category_id = r.category_id
+    WHERE r.id > %(last_report_id)s AND r.location IS NOT NULL
+      AND r.created_at >= %(since)s AND r.created_at < %(until)s
+),
+touched AS MATERIALIZED (
+    SELECT DISTINCT h.id, h.category_id, h.footprint::geography AS gg, n.eps
+    FROM new n
+    JOIN incidents_hotspot h ON h.category_id = n.category_id AND ST_DWithin(h.footprint::geography, n.gg, 2 * n.eps)
+),
+region AS (
+    SELECT r.id FROM new n
+    JOIN incidents_report r ON ST_DWithin(r.location::geography, n.gg, 2 * n.eps) AND r.category_id = n.category_id
+    UNION
+    SELECT r.id FROM touched t
+    JOIN incidents_report r ON ST_DWithin(r.location::geography, t.gg, t.eps) AND r.category_id = t.category_id
+),
+pts AS (
+    SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
+           p.eps, p.minpoints
+    FROM incidents_report r JOIN params p ON p.category_id = r.category_id
+    WHERE r.id IN (SELECT id FROM region) AND r.created_at >= %(since)s AND r.created_at < %(until)s
+),
+clustered AS (
+    SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+    FROM pts
+),
+clusters AS (
+    SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
+           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
+           ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
+    FROM clustered WHERE cid IS NOT NULL GROUP BY category_id, cid
+),
+replaced AS (
+    DELETE FROM incidents_hotspot WHERE id IN (SELECT id FROM touched) RETURNING id
+)
+INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
+                               open_count, previous_count, computed_at)
+SELECT category_id, %(since)s, %(until)s, hull, centre, n, open_n,
        (SELECT count(*) FROM incidents_report p
-        WHERE p.category_id = %(category_id)s AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
-          AND ST_Covers(hull, p.location)),
+        WHERE ST_Covers(hull, p.location) AND p.category_id = clusters.category_id
+          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s),
        %(until)s
 FROM clusters
-"""
-
-WINDOW_POINTS = """
-SELECT r.id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g
-FROM incidents_report r
-WHERE r.category_id = %(category_id)s AND r.location IS NOT NULL
-  AND r.created_at >= %(since)s AND r.created_at < %(until)s
-"""
-
-# Reports new since the last run, and the hotspots they touch (within 2·eps, metres).
-NEW_AND_TOUCHED = """
-CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
-    SELECT r.location::geography AS gg FROM incidents_report r
-    WHERE r.category_id = %(category_id)s AND r.id > %(last_report_id)s AND r.location IS NOT NULL
-      AND r.created_at >= %(since)s AND r.created_at < %(until)s;
-CREATE TEMP TABLE hotspot_touched ON COMMIT DROP AS
-    SELECT h.id, h.footprint::geography AS gg FROM incidents_hotspot h
-    WHERE h.category_id = %(category_id)s
-      AND EXISTS (SELECT 1 FROM hotspot_new n WHERE ST_DWithin(h.footprint::geography, n.gg, 2 * %(eps)s));
-DELETE FROM incidents_hotspot WHERE id IN (SELECT id FROM hotspot_touched);
-"""
-
-REGION_POINTS = """
-SELECT r.id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g
-FROM incidents_report r
-WHERE r.id IN (
-    SELECT r2.id FROM hotspot_new n JOIN incidents_report r2 ON ST_DWithin(r2.location::geography, n.gg, 2 * %(eps)s)
-    UNION
-    SELECT r3.id FROM hotspot_touched t JOIN incidents_report r3 ON ST_DWithin(r3.location::geography, t.gg, %(eps)s)
-)
-  AND r.category_id = %(category_id)s AND r.created_at >= %(since)s AND r.created_at < %(until)s
 """
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -94,32 +147,32 @@ class RefreshResult:
                 f"{len(self.incremental)} incremental category refreshes")
 
 
-def _params(category: Category, since: datetime, until: datetime, window: timedelta) -> dict:
-    return {"category_id": category.pk, "eps": float(category.hotspot_eps_m), "minpoints": category.hotspot_min_points,
-            "since": since, "until": until, "previous_since": since - window,
-            "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
+@transaction.atomic
+def refresh_full(categories: list[Category], *, now: datetime, window: timedelta) -> None:
+    """Recompute every hotspot of these categories (one statement for all of them)."""
+    last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    ids = [c.pk for c in categories]
+    params = {"category_ids": ids, "since": now - window, "until": now, "previous_since": now - 2 * window,
+              "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_hotspot WHERE category_id = ANY(%s)", [ids])
+        cursor.execute(FULL_SQL, params)
+    for category in categories:
+        HotspotRun.objects.update_or_create(category=category, defaults={
+            "last_report_id": last_report_id, "full_at": now, "ran_at": now})
 
 
 @transaction.atomic
-def refresh_category(category: Category, *, full: bool, now: datetime | None = None,
-                     window: timedelta = DEFAULT_WINDOW) -> None:
-    until = now or timezone.now()
-    since = until - window
-    run, _ = HotspotRun.objects.select_for_update().get_or_create(category=category)
+def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> None:
+    """Recompute the hotspots of these categories near the reports added since their last run."""
+    runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    params = _params(category, since, until, window) | {"last_report_id": run.last_report_id}
+    params = {"category_ids": [c.pk for c in categories], "last_report_id": min(r.last_report_id for r in runs),
+              "since": now - window, "until": now, "previous_since": now - 2 * window,
+              "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
-        if full:
-            cursor.execute("DELETE FROM incidents_hotspot WHERE category_id = %s", [category.pk])
-            cursor.execute(HOTSPOTS_SQL.format(points=WINDOW_POINTS), params)
-            run.full_at = until
-        else:
-            cursor.execute(NEW_AND_TOUCHED, params)
-            cursor.execute(HOTSPOTS_SQL.format(points=REGION_POINTS), params)
-            cursor.execute("DROP TABLE hotspot_new; DROP TABLE hotspot_touched;")
-    run.last_report_id = last_report_id
-    run.ran_at = until
-    run.save()
+        cursor.execute(INCREMENTAL_SQL, params)
+    HotspotRun.objects.filter(pk__in=[r.pk for r in runs]).update(last_report_id=last_report_id, ran_at=now)
 
 
 def refresh_hotspots(full: bool = False, now: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
@@ -131,14 +184,19 @@ def refresh_hotspots(full: bool = False, now: datetime | None = None, window: ti
     result = RefreshResult()
     runs = {run.category_id: run for run in HotspotRun.objects.all()}
     newest = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    whole, around = [], []
     for category in categories or Category.objects.filter(active=True):
         run = runs.get(category.pk)
         if full or run is None or run.full_at is None or now - run.full_at >= FULL_EVERY:
-            refresh_category(category, full=True, now=now, window=window)
-            result.full.append(category.code)
+            whole.append(category)
         elif run.last_report_id < newest and Report.objects.filter(category=category, id__gt=run.last_report_id).exists():
-            refresh_category(category, full=False, now=now, window=window)
-            result.incremental.append(category.code)
+            around.append(category)
+    if whole:
+        refresh_full(whole, now=now, window=window)
+    if around:
+        refresh_around_new_reports(around, now=now, window=window)
+    result.full = [c.code for c in whole]
+    result.incremental = [c.code for c in around]
     from .models import Hotspot
 
     result.hotspots = Hotspot.objects.count()

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from .models import Category, RoutingRule
+from .prepared import PreparedQuery
 
 ROUTE_SQL = """
 WITH pt AS (
@@ -155,6 +156,11 @@ ORDER BY a.area_m2 DESC, d.id LIMIT 1
 """
 
 
+ROUTE = PreparedQuery("citypin_route", ROUTE_SQL, {
+    "lon": "float8", "lat": "float8", "accuracy_m": "float8", "category_id": "bigint", "group_id": "bigint",
+    "now": "timestamptz"})
+
+
 class OutsideJurisdiction(Exception):
     """The point lies outside every jurisdiction that has an operations center."""
 
@@ -197,7 +203,7 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
         "now": now or timezone.now(),
     }
     with connection.cursor() as cursor:
-        cursor.execute(ROUTE_SQL, params)
+        ROUTE.execute(cursor, params)
         operations_center, ward_id, winner, rivals = cursor.fetchone()
     if operations_center is None:
         raise OutsideJurisdiction(f"{lat:.6f}, {lon:.6f}")

@@ -88,3 +88,54 @@ class DemoCityTests(TestCase):
         from incidents.models import OutboxMessage
 
         self.assertFalse(OutboxMessage.objects.exists())
+
+
+class FloodingScenarioTests(TestCase):
+    """The check from the incidents issue, on the demo city: five flooding reports along one
+    street within an hour are one incident; one 300 m away is another; closing the incident
+    closes all five and tells each reporter; the hotspot layer shows the cluster."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from incidents.demo import CITY, DemoSummary, load_city, load_geography
+
+        summary = DemoSummary()
+        load_geography(summary)
+        load_city(CITY, summary)
+
+    def post(self, lon, lat, i):
+        body = {"category": "flooding", "location": {"type": "Point", "coordinates": [lon, lat]},
+                "description": "Ngập sâu sau mưa, nước tới yên xe", "attributes": {"depth_cm": 40},
+                "reporter": {"email": f"dan{i}@example.vn"}}
+        return APIClient().post("/api/v1/reports/", body, format="json").json()["properties"]
+
+    def test_five_reports_along_a_street_are_one_incident(self):
+        from django.core import mail
+
+        from gis.spatial import offset_point
+        from incidents.clustering import set_incident_status
+        from incidents.hotspots import refresh_hotspots
+        from incidents.models import Incident, OutboxMessage
+        from incidents.outbox import send_pending
+        from django.contrib.gis.geos import Point
+
+        start = Point(105.7782, 10.0340, srid=4326)  # Ninh Kiều
+        along = [offset_point(start, 35 * i, 90) for i in range(5)]  # 35 m apart, eastwards
+        props = [self.post(p.x, p.y, i) for i, p in enumerate(along)]
+        self.assertEqual(len({p["incident"] for p in props}), 1)
+        incident = Incident.objects.get(pk=props[0]["incident"])
+        self.assertEqual(incident.report_count, 5)
+        away = offset_point(along[2], 300, 0)
+        other = self.post(away.x, away.y, 9)
+        self.assertNotEqual(other["incident"], incident.pk)
+
+        refresh_hotspots(full=True)
+        hotspots = self.client.get("/api/v1/hotspots/", {"category": "flooding"}).json()["features"]
+        self.assertEqual([h["properties"]["report_count"] for h in hotspots], [5])
+
+        OutboxMessage.objects.all().delete()
+        change = set_incident_status(incident.pk, "resolved", message="Đã khơi thông cống, nước đã rút")
+        self.assertEqual(len(change.changed), 5)
+        send_pending()
+        told = sorted(m.to[0] for m in mail.outbox)
+        self.assertEqual(told, [f"dan{i}@example.vn" for i in range(5)])

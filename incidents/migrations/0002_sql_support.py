@@ -33,6 +33,10 @@ class Migration(migrations.Migration):
             "DROP INDEX incidents_incident_location_geog;",
         ),
         migrations.RunSQL(
+            "CREATE INDEX incidents_hotspot_footprint_geog ON incidents_hotspot USING gist ((footprint::geography));",
+            "DROP INDEX incidents_hotspot_footprint_geog;",
+        ),
+        migrations.RunSQL(
             "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent;",
             migrations.RunSQL.noop,
         ),

@@ -48,10 +48,12 @@ def public_map(request):
     categories = active_categories()
     config = {
         "reports_url": reverse("api-reports"), "aggregate_url": reverse("api-report-aggregates"),
+        "hotspots_url": reverse("api-hotspots"),
         "track_url": "/r/", "statuses": statuses(), "points_from_zoom": 14, "max_points": 2000,
         "text": {"reports": _("reports"), "open": _("open"), "supporters": _("supporters"),
                  "details": _("Details"), "zoom_in": _("Zoom in to see single reports."),
-                 "loading": _("Loading…"), "failed": _("The reports could not be loaded.")},
+                 "loading": _("Loading…"), "failed": _("The reports could not be loaded."),
+                 "hotspot": _("Hotspot"), "previous": _("Reports in the 30 days before")},
     }
     m = with_script(base_map(), "Citypin.publicMap(MAP)", js=["citypin/citypin.js"],
                     vendor_js=[MARKERCLUSTER_JS], vendor_css=list(MARKERCLUSTER_CSS))

@@ -117,6 +117,35 @@
     map.on("moveend", load);
     filters.addEventListener("change", load);
     load();
+
+    // Hotspots: where a category keeps being reported (last 30 days), as outlined areas.
+    var hotspots = L.layerGroup();
+    var toggle = document.getElementById("show-hotspots");
+    function loadHotspots() {
+      var category = filters.querySelector("[name=category]").value;
+      fetch(cfg.hotspots_url + (category ? "?category=" + encodeURIComponent(category) : ""))
+        .then(function (r) { return r.ok ? r.json() : {features: []}; })
+        .then(function (data) {
+          hotspots.clearLayers();
+          L.geoJSON(data, {
+            style: {color: "#e67e22", weight: 2, dashArray: "6 4", fillColor: "#f5b041", fillOpacity: 0.25},
+            onEachFeature: function (f, layer) {
+              var p = f.properties, box = el("div", {"class": "popup"});
+              box.appendChild(el("strong", {}, cfg.text.hotspot + ": " + p.category.name));
+              box.appendChild(el("div", {}, p.report_count + " " + cfg.text.reports + " · " +
+                Math.round(p.open_share * 100) + "% " + cfg.text.open));
+              box.appendChild(el("div", {}, cfg.text.previous + ": " + p.previous_count));
+              layer.bindPopup(box);
+            }
+          }).addTo(hotspots);
+        });
+    }
+    function showHotspots() {
+      if (toggle.checked) { hotspots.addTo(map); loadHotspots(); } else { map.removeLayer(hotspots); }
+    }
+    toggle.addEventListener("change", showHotspots);
+    filters.querySelector("[name=category]").addEventListener("change", function () { if (toggle.checked) loadHotspots(); });
+    showHotspots();
     window.citypinMap = map;
   }
 

@@ -1,0 +1,127 @@
+"""Shared set-up for benchmarks: a separate database (citypin_bench, on the same server as the
+project's) with the demo city's geography and configuration, filled with synthetic reports in
+SQL. Import this module before anything from Django."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+BENCH_DB = os.environ.get("CITYPIN_BENCH_DB", "citypin_bench")
+
+
+def use_bench_database() -> None:
+    """Point Django at the bench database (created and migrated if new), with the demo city."""
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+    admin = psycopg2.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                             port=db["PORT"])
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    admin.close()
+    db["NAME"] = BENCH_DB
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from gis.models import Area
+
+    if not Area.objects.filter(kind="ward").exists():
+        from incidents.demo import CITY, DemoSummary, load_city, load_geography
+
+        summary = DemoSummary()
+        load_geography(summary)
+        load_city(CITY, summary)
+
+
+# Synthetic reports, each alone in its incident, reported in the last 60 days (so both the
+# hotspot window and the previous one hold data): 80% spread
+# uniformly over the Cần Thơ box, 20% around 300 fixed centres (σ ≈ 80 m), so DBSCAN has real
+# clusters to find. Categories uniform; 70% new, 10% acknowledged, 10% in progress, 10% resolved.
+POINTS_SQL = """
+CREATE TEMP TABLE bench_pts AS
+WITH centres AS (
+    SELECT c, ST_SetSRID(ST_MakePoint(105.45 + mod(c * 7919, 1000) / 1000.0 * 0.6,
+                                      9.65 + mod(c * 104729, 1000) / 1000.0 * 0.5), 4326)::geography AS g
+    FROM generate_series(0, 299) c
+),
+cats AS (SELECT array_agg(id ORDER BY id) AS ids FROM incidents_category)
+SELECT n,
+       CASE WHEN random() < 0.2
+            THEN ST_Project((SELECT g FROM centres WHERE c = mod(n, 300)), abs(random() + random() + random() - 1.5) * 110,
+                            random() * 2 * pi())::geometry
+            ELSE ST_SetSRID(ST_MakePoint(105.35 + random() * 0.85, 9.55 + random() * 0.7), 4326) END AS g,
+       cats.ids[1 + floor(random() * cardinality(cats.ids))::int] AS category_id,
+       now() - random() * make_interval(days => %(days)s) AS t,
+       (ARRAY['new','new','new','new','new','new','new','acknowledged','in_progress','resolved'])[1 + floor(random() * 10)::int] AS status
+FROM generate_series(%(first)s, %(last)s) n CROSS JOIN cats;
+
+INSERT INTO incidents_incident (id, category_id, department_id, status, location, public_location, footprint,
+                                description, report_count, supporter_count, first_reported_at, last_reported_at,
+                                resolved_at, version, created_at, updated_at)
+SELECT n, category_id, %(department)s, status, g, g, g, '', 1, 0, t, t,
+       CASE WHEN status = 'resolved' THEN t END, 1, t, t
+FROM bench_pts;
+
+INSERT INTO incidents_report (id, public_id, category_id, location, public_location, address, description,
+                              public_description, attributes, status, department_id, routing, source, reporter_name,
+                              reporter_email, reporter_phone, created_at, updated_at, resolved_at, supporter_count,
+                              version, incident_id)
+SELECT n, 'BX-' || n, category_id, g, g, '', '', '', '{}', status, %(department)s, '{}', 'api', '', '', '', t, t,
+       CASE WHEN status = 'resolved' THEN t END, 0, 1, n
+FROM bench_pts;
+
+DROP TABLE bench_pts;
+SELECT setval(pg_get_serial_sequence('incidents_report', 'id'), (SELECT max(id) FROM incidents_report));
+SELECT setval(pg_get_serial_sequence('incidents_incident', 'id'), (SELECT max(id) FROM incidents_incident));
+"""
+
+
+def grow_to(target: int, days: int = 60) -> None:
+    """Add synthetic reports, dated within the last `days`, until the table holds `target`."""
+    from django.db import connection
+
+    from incidents.models import Department
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM incidents_report")
+        count, max_id = cursor.fetchone()
+        cursor.execute("SELECT coalesce(max(id), 0) FROM incidents_incident")
+        max_id = max(max_id, cursor.fetchone()[0])
+        if count >= target:
+            return
+        department = Department.objects.get(is_operations_center=True).pk
+        start = time.perf_counter()
+        step = 200_000
+        first = max_id + 1
+        remaining = target - count
+        while remaining > 0:
+            batch = min(step, remaining)
+            cursor.execute(POINTS_SQL, {"first": first, "last": first + batch - 1, "department": department,
+                                        "days": days})
+            first += batch
+            remaining -= batch
+        cursor.execute("ANALYZE incidents_report; ANALYZE incidents_incident;")
+        print(f"  (filled to {target:,} reports in {time.perf_counter() - start:.0f} s)", flush=True)
+
+
+def timed(fn, repeat: int = 1) -> float:
+    """Best wall time of `repeat` runs of fn(), in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
