@@ -92,12 +92,12 @@ def candidate_query(pothole: Category, pts) -> None:
     print(f"   baseline, bare ST_DWithin raw (prepared): {baseline / n * 1000:7.3f} ms per query")
     print(f"   candidates() with scoring (prepared):     {engine / n * 1000:7.3f} ms per query")
     print(f"   ratio {engine / baseline:.2f}  (target ≤ 1.5)")
-    lon, lat = pts[0]
+    lon, lat = pts[0]  # near a cluster centre: the dense case
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + CANDIDATES_SQL, {
             "lon": lon, "lat": lat, "text": "ổ gà", "radius_m": pothole.duplicate_radius_m,
-            "window_days": pothole.duplicate_window_days, "now": timezone.now(), "category_id": pothole.pk,
-            "group_id": pothole.group_id, "match_group": False, "open_statuses": list(Report.OPEN_STATUSES)})
+            "window_days": pothole.duplicate_window_days, "now": timezone.now(), "category_ids": [pothole.pk],
+            "open_statuses": list(Report.OPEN_STATUSES)})
         plan = [row[0] for row in cursor.fetchall()]
     print("   EXPLAIN:\n" + "\n".join("     " + line for line in plan if "Index" in line or "Scan" in line))
 

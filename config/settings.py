@@ -176,7 +176,7 @@ CITYPIN_SITE_URL = os.environ.get("CITYPIN_SITE_URL", "http://127.0.0.1:8000").r
 # Seconds the worker sleeps when it has nothing to do.
 CITYPIN_WORKER_INTERVAL = float(os.environ.get("CITYPIN_WORKER_INTERVAL", "5"))
 # Seconds between the worker's hotspot refreshes (incremental; a full one runs daily).
-CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "300"))
+CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "60"))
 # Prepared statements for the hot queries; turn off behind a transaction-pooling proxy.
 CITYPIN_PREPARED_STATEMENTS = os.environ.get("CITYPIN_PREPARED_STATEMENTS", "1") not in {"0", "false", "no", "off"}
 # Public id prefix, e.g. CT-2026-000123.

@@ -22,7 +22,8 @@ from .models import Category, Incident, Report, ReportEvent
 from .prepared import PreparedQuery
 
 # Candidate incidents for a new report at (lon, lat). Candidates are open incidents of the
-# same category (or of the same group, where the category allows it) whose representative
+# same category (or of any category of its group, where the category allows it; category_ids)
+# whose representative
 # point (the centroid of their reports) lies within the category's duplicate radius — metres,
 # ST_DWithin on geography, served by the GiST index on incident.location::geography — and that
 # were last reported within the category's time window. Score in [0, 1]:
@@ -33,10 +34,17 @@ from .prepared import PreparedQuery
 CANDIDATES_SQL = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g,
                   unaccent(lower(%(text)s)) AS text),
-near AS MATERIALIZED (  -- the spatial index first, whatever the other filters' statistics say
-    SELECT i.id, i.category_id, i.status, i.last_reported_at, ST_Distance(i.location::geography, p.g) AS m
+within AS MATERIALIZED (  -- the spatial index first, whatever the other filters' statistics say
+    SELECT i.id, i.category_id, i.status, i.last_reported_at, i.location
     FROM incidents_incident i CROSS JOIN p
     WHERE ST_DWithin(i.location::geography, p.g, %(radius_m)s)
+),
+near AS (
+    SELECT w.id, w.last_reported_at, ST_Distance(w.location::geography, p.g) AS m
+    FROM within w CROSS JOIN p
+    WHERE w.category_id = ANY(%(category_ids)s)
+      AND w.status = ANY(%(open_statuses)s)
+      AND w.last_reported_at >= %(now)s - make_interval(days => %(window_days)s)
 )
 SELECT i.id, i.m AS distance_m,
        0.5 * (1 - (i.m / %(radius_m)s) ^ 2)
@@ -44,15 +52,11 @@ SELECT i.id, i.m AS distance_m,
      + 0.3 * CASE WHEN p.text = '' OR t.sim IS NULL THEN 0.5 ELSE t.sim END AS score
 FROM near i
 CROSS JOIN p
-JOIN incidents_category ic ON ic.id = i.category_id
 CROSS JOIN LATERAL (
     SELECT max(similarity(unaccent(lower(r.public_description)), p.text)) AS sim
     FROM (SELECT public_description FROM incidents_report
           WHERE incident_id = i.id AND public_description <> '' ORDER BY id DESC LIMIT 20) r
 ) t
-WHERE (i.category_id = %(category_id)s OR (%(match_group)s AND ic.group_id = %(group_id)s))
-  AND i.status = ANY(%(open_statuses)s)
-  AND i.last_reported_at >= %(now)s - make_interval(days => %(window_days)s)
 ORDER BY score DESC, distance_m, i.id
 LIMIT 5
 """
@@ -102,17 +106,18 @@ class Candidate:
 
 CANDIDATES = PreparedQuery("citypin_candidates", CANDIDATES_SQL, {
     "lon": "float8", "lat": "float8", "text": "text", "radius_m": "float8", "window_days": "int", "now": "timestamptz",
-    "category_id": "bigint", "group_id": "bigint", "match_group": "boolean", "open_statuses": "text[]"})
+    "category_ids": "bigint[]", "open_statuses": "text[]"})
 RECURRENCE = PreparedQuery("citypin_recurrence", RECURRENCE_SQL, {
     "category_id": "bigint", "done_statuses": "text[]", "now": "timestamptz", "recurrence_days": "int",
     "lon": "float8", "lat": "float8", "radius_m": "float8"})
 
 
 def candidates(category: Category, lon: float, lat: float, text: str, now: datetime | None = None) -> list[Candidate]:
+    category_ids = ([category.pk] if not category.match_group
+                    else list(Category.objects.filter(group_id=category.group_id).values_list("pk", flat=True)))
     params = {"lon": lon, "lat": lat, "text": text or "", "radius_m": category.duplicate_radius_m,
               "window_days": category.duplicate_window_days, "now": now or timezone.now(),
-              "category_id": category.pk, "group_id": category.group_id, "match_group": category.match_group,
-              "open_statuses": list(Report.OPEN_STATUSES)}
+              "category_ids": category_ids, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
         CANDIDATES.execute(cursor, params)
         return [Candidate(*row) for row in cursor.fetchall()]

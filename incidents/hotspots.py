@@ -1,6 +1,6 @@
 """Hotspots: places where one category keeps being reported, found with DBSCAN in PostGIS.
 
-For each category, FULL_SQL clusters the located reports of a rolling window (default the
+For each category, FULL_CLUSTERS_SQL clusters the located reports of a rolling window (default the
 last 30 days) with ST_ClusterDBSCAN in the deployment's metric SRID (CITYPIN_METRIC_SRID,
 metres), with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_points). Each
 cluster becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the
@@ -26,52 +26,57 @@ from django.utils import timezone
 
 from .models import Category, HotspotRun, Report
 
-# Full refresh of several categories in one statement: DBSCAN partitioned by category (each
-# partition with its category's eps and minpoints), then the previous window's reports counted
-# per footprint. That count joins points and footprints on a bucket key (0.01° cells, about
-# 1.1 km: a hash-join key, not a distance) before the exact ST_Covers test in SRID 4326, so it
-# stays linear instead of one index probe per hotspot.
-FULL_SQL = """
-WITH cur AS (
+# Full refresh of several categories, in two statements into temporary tables (a SELECT into a
+# table may scan in parallel; an INSERT … SELECT may not, in PostgreSQL 15):
+# 1. FULL_CLUSTERS_SQL: DBSCAN partitioned by category, each partition with its category's eps
+#    and minpoints, in the metric SRID; one row per cluster with its footprint (convex hull
+#    padded by eps/2, back in SRID 4326), centroid and counts.
+# 2. FULL_PREVIOUS_SQL: the previous window's reports counted per footprint. Points and
+#    footprints meet on a bucket key (0.01° cells, about 1.1 km: a hash-join key, not a
+#    distance) before the exact ST_Covers test in SRID 4326, so the count stays one linear pass
+#    instead of one index probe per hotspot.
+FULL_CLUSTERS_SQL = """
+CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
+SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
+       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
+       ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre,
+       row_number() OVER () AS key
+FROM (
     SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
-           c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+           c.hotspot_eps_m::float8 AS eps,
+           ST_ClusterDBSCAN(ST_Transform(r.location, %(srid)s), eps := c.hotspot_eps_m::float8,
+                            minpoints := c.hotspot_min_points) OVER (PARTITION BY r.category_id) AS cid
     FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
     WHERE r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
       AND r.created_at >= %(since)s AND r.created_at < %(until)s
-),
-clustered AS (
-    SELECT cur.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
-    FROM cur
-),
-clusters AS MATERIALIZED (
-    SELECT category_id, cid, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
-           ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
-    FROM clustered WHERE cid IS NOT NULL GROUP BY category_id, cid
-),
-cells AS MATERIALIZED (  -- the buckets each footprint touches, carrying the footprint
-    SELECT category_id, cid, hull, x, y
-    FROM clusters,
-         generate_series(floor(ST_XMin(hull) * 100)::int, floor(ST_XMax(hull) * 100)::int) AS x,
-         generate_series(floor(ST_YMin(hull) * 100)::int, floor(ST_YMax(hull) * 100)::int) AS y
-),
-previous_points AS MATERIALIZED (  -- one scan, then a hash join: no index probe per hotspot
-    SELECT p.category_id, p.location, floor(ST_X(p.location) * 100)::int AS x, floor(ST_Y(p.location) * 100)::int AS y
+) clustered
+WHERE cid IS NOT NULL
+GROUP BY category_id, cid;
+CREATE TEMP TABLE hotspot_cells ON COMMIT DROP AS  -- the buckets each footprint touches
+SELECT key, category_id, hull, x, y
+FROM hotspot_clusters,
+     generate_series(floor(ST_XMin(hull) * 100)::int, floor(ST_XMax(hull) * 100)::int) AS x,
+     generate_series(floor(ST_YMin(hull) * 100)::int, floor(ST_YMax(hull) * 100)::int) AS y;
+ANALYZE hotspot_clusters;
+ANALYZE hotspot_cells;
+"""
+
+FULL_PREVIOUS_SQL = """
+CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
+WITH previous AS (
+    SELECT ce.key, count(*) AS n
     FROM incidents_report p
+    JOIN hotspot_cells ce ON ce.category_id = p.category_id + 0  -- "+ 0" and "IS TRUE": a hash join, not a probe per hotspot
+                 AND ce.x = floor(ST_X(p.location) * 100)::int AND ce.y = floor(ST_Y(p.location) * 100)::int
     WHERE p.category_id = ANY(%(category_ids)s) AND p.location IS NOT NULL
       AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
-),
-previous AS (
-    SELECT ce.category_id, ce.cid, count(*) AS n
-    FROM previous_points p
-    JOIN cells ce ON ce.category_id = p.category_id AND ce.x = p.x AND ce.y = p.y
-    WHERE ST_Covers(ce.hull, p.location)
-    GROUP BY ce.category_id, ce.cid
+      AND ST_Covers(ce.hull, p.location) IS TRUE
+    GROUP BY ce.key
 )
-INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
-                               open_count, previous_count, computed_at)
-SELECT cl.category_id, %(since)s, %(until)s, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0), %(until)s
-FROM clusters cl LEFT JOIN previous pr ON pr.category_id = cl.category_id AND pr.cid = cl.cid
+SELECT cl.category_id, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0) AS previous_n
+FROM hotspot_clusters cl LEFT JOIN previous pr ON pr.key = cl.key;
+DROP TABLE hotspot_clusters;
+DROP TABLE hotspot_cells;
 """
 
 # Incremental refresh of several categories around their new reports, in one statement. New
@@ -79,7 +84,7 @@ FROM clusters cl LEFT JOIN previous pr ON pr.category_id = cl.category_id AND pr
 # its category lies within 2·eps of it (GiST on footprint::geography). The region clustered
 # again is every report of the category within 2·eps of a new one or within eps of a touched
 # hotspot (GiST on location::geography); touched hotspots are replaced by the clusters found.
-# Few hotspots change, so each counts its previous window with an index probe (GiST on location).
+# Few hotspots change, so each counts its previous window with an index probe.
 INCREMENTAL_SQL = """
 WITH params AS (
     SELECT c.id AS category_id, c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
@@ -96,12 +101,12 @@ touched AS MATERIALIZED (
     FROM new n
     JOIN incidents_hotspot h ON h.category_id = n.category_id AND ST_DWithin(h.footprint::geography, n.gg, 2 * n.eps)
 ),
-region AS (
+region AS (  -- GiST on (category_id, location::geography)
     SELECT r.id FROM new n
-    JOIN incidents_report r ON ST_DWithin(r.location::geography, n.gg, 2 * n.eps) AND r.category_id = n.category_id
+    JOIN incidents_report r ON r.category_id = n.category_id AND ST_DWithin(r.location::geography, n.gg, 2 * n.eps)
     UNION
     SELECT r.id FROM touched t
-    JOIN incidents_report r ON ST_DWithin(r.location::geography, t.gg, t.eps) AND r.category_id = t.category_id
+    JOIN incidents_report r ON r.category_id = t.category_id AND ST_DWithin(r.location::geography, t.gg, t.eps)
 ),
 pts AS (
     SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
@@ -119,17 +124,26 @@ clusters AS (
            ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
     FROM clustered WHERE cid IS NOT NULL GROUP BY category_id, cid
 ),
-replaced AS (
-    DELETE FROM incidents_hotspot WHERE id IN (SELECT id FROM touched) RETURNING id
-)
+touched_ids AS (SELECT array_agg(id) AS ids FROM touched)
+SELECT category_id, hull, centre, n, open_n,
+       (SELECT count(*) FROM incidents_report p  -- GiST on (category_id, location::geography)
+        WHERE p.category_id = clusters.category_id AND ST_Intersects(p.location::geography, hull::geography)
+          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s) AS previous_n,
+       (SELECT ids FROM touched_ids) AS replaces
+FROM clusters
+UNION ALL  -- a touched hotspot may vanish: keep the ids to delete even when no cluster is found
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, (SELECT ids FROM touched_ids)
+"""
+
+# The computed hotspots go through a temporary table: a SELECT into it may run in parallel,
+# an INSERT … SELECT may not (PostgreSQL 15); the DBSCAN input scan is then shared by workers.
+STORE_SQL = """
+DELETE FROM incidents_hotspot WHERE {which};
 INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
                                open_count, previous_count, computed_at)
-SELECT category_id, %(since)s, %(until)s, hull, centre, n, open_n,
-       (SELECT count(*) FROM incidents_report p
-        WHERE ST_Covers(hull, p.location) AND p.category_id = clusters.category_id
-          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s),
-       %(until)s
-FROM clusters
+SELECT category_id, %(since)s, %(until)s, hull, centre, n, open_n, previous_n, %(until)s
+FROM hotspot_fresh WHERE category_id IS NOT NULL;
+DROP TABLE hotspot_fresh;
 """
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -155,8 +169,9 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
     params = {"category_ids": ids, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM incidents_hotspot WHERE category_id = ANY(%s)", [ids])
-        cursor.execute(FULL_SQL, params)
+        cursor.execute(FULL_CLUSTERS_SQL, params)
+        cursor.execute(FULL_PREVIOUS_SQL, params)
+        cursor.execute(STORE_SQL.format(which="category_id = ANY(%(category_ids)s)"), params)
     for category in categories:
         HotspotRun.objects.update_or_create(category=category, defaults={
             "last_report_id": last_report_id, "full_at": now, "ran_at": now})
@@ -171,7 +186,9 @@ def refresh_around_new_reports(categories: list[Category], *, now: datetime, win
               "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
-        cursor.execute(INCREMENTAL_SQL, params)
+        cursor.execute("CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS " + INCREMENTAL_SQL, params)
+        cursor.execute(STORE_SQL.format(
+            which="id = ANY(coalesce((SELECT replaces FROM hotspot_fresh LIMIT 1), '{}'))"), params)
     HotspotRun.objects.filter(pk__in=[r.pk for r in runs]).update(last_report_id=last_report_id, ran_at=now)
 
 

@@ -104,8 +104,7 @@ class IntakeGroupingTests(TestCase):
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + CANDIDATES_SQL, {
                 "lon": ORIGIN[0], "lat": ORIGIN[1], "text": "", "radius_m": 50, "window_days": 30,
-                "now": timezone.now(), "category_id": self.pothole.pk, "group_id": self.pothole.group_id,
-                "match_group": False, "open_statuses": list(Report.OPEN_STATUSES)})
+                "now": timezone.now(), "category_ids": [self.pothole.pk], "open_statuses": list(Report.OPEN_STATUSES)})
             plan = "\n".join(row[0] for row in cursor.fetchall())
         self.assertIn("incidents_incident_location_geog", plan, plan)
 
