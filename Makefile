@@ -4,7 +4,7 @@
 PY      := .venv/bin/python
 PORT    ?= 8000
 
-.PHONY: run test setup db migrate demo serve bench stop-db clean-db
+.PHONY: run test setup db migrate demo bench stop-db clean-db
 
 setup:
 	@bash scripts/install.sh
@@ -30,6 +30,7 @@ test: db
 
 bench: demo
 	@$(PY) bench/route.py
+	@$(PY) bench/incidents.py
 
 stop-db:
 	@bash scripts/db-stop.sh

@@ -33,10 +33,8 @@ ORDER BY r.created_at DESC, r.id DESC
 LIMIT %(limit)s
 """
 
-# Bounding box on SRID 4326 (lon/lat), answered by the GiST index on location. {t} is the
+# Inside an area (any kind) with that code; ST_Covers uses the location index. {t} is the
 # table alias: r for reports, i for incidents.
-BBOX_CLAUSE = "{t}.public_location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
-# Inside an area (any kind) with that code; ST_Covers uses the location index.
 AREA_CLAUSE = ("EXISTS (SELECT 1 FROM geo_area a WHERE a.code = %(area)s "
                "AND ST_Covers(a.boundary, {t}.public_location))")
 
@@ -113,15 +111,20 @@ class Filters:
         return " AND ".join(self.where)
 
 
+def add_bbox(f: Filters, query: dict[str, str], column: str) -> None:
+    """The `bbox` parameter as a `&&` test on `column` (SRID 4326; served by its GiST index)."""
+    if query.get("bbox"):
+        box = f.check(lambda: parse_bbox(query["bbox"]))
+        if box:
+            f.params.update(zip(("minx", "miny", "maxx", "maxy"), box))
+            f.where.append(f"{column} && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
+
+
 def report_filters(query: dict[str, str], params: dict, t: str = "r", time_column: str = "created_at") -> Filters:
     """bbox, category, status, department, area, created_after, created_before, on the table
     aliased `t` (with c for its category and d for its department)."""
     f = Filters(["TRUE"], params, {})
-    if query.get("bbox"):
-        box = f.check(lambda: parse_bbox(query["bbox"]))
-        if box:
-            params.update(zip(("minx", "miny", "maxx", "maxy"), box))
-            f.where.append(BBOX_CLAUSE.format(t=t))
+    add_bbox(f, query, f"{t}.public_location")
     if query.get("category"):
         params["categories"] = _codes(query["category"])
         f.where.append("c.code = ANY(%(categories)s)")
@@ -277,41 +280,25 @@ ORDER BY a.kind, a.code
 
 
 def area_features(query: dict[str, str]) -> list[str]:
-    params: dict = {}
-    where = ["TRUE"]
-    errors: dict[str, list[str]] = {}
-    zoom = 14.0
-    try:
-        if query.get("zoom"):
-            zoom = float(query["zoom"])
-            if not 0 <= zoom <= 22:
-                raise ValueError
-    except ValueError:
-        errors["zoom"] = [_("Must be a number from 0 to 22.")]
-    params["tolerance_m"] = 156543.03392 / 2**zoom / 2 if not errors else 0
+    f = Filters(["TRUE"], {}, {})
+    zoom = f.check(lambda: _zoom(query.get("zoom", "14")))
+    f.params["tolerance_m"] = 156543.03392 / 2**zoom / 2 if zoom is not None else 0
     if query.get("tolerance_m"):
         try:
-            params["tolerance_m"] = float(query["tolerance_m"])
-            if not 0 <= params["tolerance_m"] <= 100_000:
+            f.params["tolerance_m"] = float(query["tolerance_m"])
+            if not 0 <= f.params["tolerance_m"] <= 100_000:
                 raise ValueError
         except ValueError:
-            errors["tolerance_m"] = [_("Must be a number of metres from 0 to 100000.")]
+            f.errors["tolerance_m"] = [_("Must be a number of metres from 0 to 100000.")]
     if query.get("kind"):
-        params["kinds"] = _codes(query["kind"])
-        where.append("a.kind = ANY(%(kinds)s)")
+        f.params["kinds"] = _codes(query["kind"])
+        f.where.append("a.kind = ANY(%(kinds)s)")
     if query.get("parent"):
-        params["parent"] = query["parent"]
-        where.append("p.code = %(parent)s")
-    if query.get("bbox"):
-        try:
-            params.update(zip(("minx", "miny", "maxx", "maxy"), parse_bbox(query["bbox"])))
-            where.append("a.boundary && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+        f.params["parent"] = query["parent"]
+        f.where.append("p.code = %(parent)s")
+    add_bbox(f, query, "a.boundary")
     with connection.cursor() as cursor:
-        cursor.execute(AREAS_SQL.format(where=" AND ".join(where)), params)
+        cursor.execute(AREAS_SQL.format(where=f.sql()), f.params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -380,19 +367,11 @@ LIMIT 2000
 
 
 def hotspot_features(query: dict[str, str], lang: str) -> list[str]:
-    params = base_params(lang)
-    where, errors = ["TRUE"], {}
+    f = Filters(["TRUE"], base_params(lang), {})
     if query.get("category"):
-        params["categories"] = _codes(query["category"])
-        where.append("c.code = ANY(%(categories)s)")
-    if query.get("bbox"):
-        try:
-            params.update(zip(("minx", "miny", "maxx", "maxy"), parse_bbox(query["bbox"])))
-            where.append("h.footprint && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+        f.params["categories"] = _codes(query["category"])
+        f.where.append("c.code = ANY(%(categories)s)")
+    add_bbox(f, query, "h.footprint")
     with connection.cursor() as cursor:
-        cursor.execute(HOTSPOTS_SQL.format(where=" AND ".join(where)), params)
+        cursor.execute(HOTSPOTS_SQL.format(where=f.sql()), f.params)
         return [row[0] for row in cursor.fetchall()]

@@ -16,8 +16,9 @@ road" is 29 m on the ellipsoid, not a guess in degrees.
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import LineString, MultiPolygon, Polygon
-from django.db import connection
+from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
+
+from gis.spatial import offset_point
 
 from gis.models import Area, Asset, AssetLayer
 from incidents.models import Category, CategoryAttribute, CategoryGroup, Department, RoutingRule
@@ -29,13 +30,8 @@ def box(minx: float, miny: float, maxx: float, maxy: float) -> MultiPolygon:
 
 def project(lon: float, lat: float, metres: float, azimuth_deg: float) -> tuple[float, float]:
     """The point `metres` away from (lon, lat) towards azimuth (0 = north, 90 = east)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT ST_X(p::geometry), ST_Y(p::geometry) FROM "
-            "ST_Project(ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, radians(%s)) p",
-            [lon, lat, metres, azimuth_deg],
-        )
-        return cursor.fetchone()
+    point = offset_point(Point(lon, lat, srid=4326), metres, azimuth_deg)
+    return point.x, point.y
 
 
 def build_world(test_class) -> None:

@@ -159,6 +159,12 @@ def _feature(report: Report) -> str:
     return report_feature(report.public_id, get_language())
 
 
+def flash_errors(request, exc: ValidationError) -> None:
+    for errors in exc.message_dict.values():
+        for message in errors:
+            messages.error(request, message)
+
+
 @require_POST
 def support(request, public_id: str):
     report = get_object_or_404(Report, public_id=public_id)
@@ -173,9 +179,7 @@ def support(request, public_id: str):
                            ip=request.META.get("REMOTE_ADDR"))
             messages.success(request, _("Thank you: your support was counted."))
         except ValidationError as exc:
-            for errors in exc.message_dict.values():
-                for message in errors:
-                    messages.error(request, message)
+            flash_errors(request, exc)
     else:
         messages.error(request, _("Enter a valid e-mail address."))
     return redirect("track", public_id=public_id)
@@ -192,9 +196,7 @@ def reopen(request, public_id: str):
             reopen_by_citizen(report, form.cleaned_data["comment"])
             messages.success(request, _("The report is open again and back with the department."))
         except ValidationError as exc:
-            for errors in exc.message_dict.values():
-                for message in errors:
-                    messages.error(request, message)
+            flash_errors(request, exc)
     else:
         messages.error(request, _("Tell the department what is still wrong."))
     return redirect("track", public_id=public_id)
