@@ -1,11 +1,8 @@
-from django.urls import path, register_converter
-
-from ..converters import PublicIdConverter
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .. import converters  # noqa: F401 (registers <public_id:…>)
 from . import views
-
-register_converter(PublicIdConverter, "public_id")
 
 urlpatterns = [
     path("v1/reports/", views.ReportCollection.as_view(), name="api-reports"),

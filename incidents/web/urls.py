@@ -1,10 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from ..converters import PublicIdConverter
-
+from .. import converters  # noqa: F401 (registers <public_id:…>)
 from . import views
-
-register_converter(PublicIdConverter, "public_id")
 
 urlpatterns = [
     path("", views.public_map, name="map"),
