@@ -31,10 +31,11 @@ from .models import Category, HotspotRun, Report
 # 1. FULL_CLUSTERS_SQL: DBSCAN partitioned by category, each partition with its category's eps
 #    and minpoints, in the metric SRID; one row per cluster with its footprint (convex hull
 #    padded by eps/2, back in SRID 4326), centroid and counts.
-# 2. FULL_PREVIOUS_SQL: the previous window's reports counted per footprint. Points and
-#    footprints meet on a bucket key (0.01° cells, about 1.1 km: a hash-join key, not a
-#    distance) before the exact ST_Covers test in SRID 4326, so the count stays one linear pass
-#    instead of one index probe per hotspot.
+# 2. FULL_PREVIOUS_SQL: the previous window's reports counted per footprint. Each footprint
+#    lists the buckets it touches (0.01° cells, about 1.1 km: a lookup key, not a distance);
+#    the reports of a bucket come from the bucket index (migration 0004) before the exact
+#    ST_Covers test in SRID 4326: a few index probes per hotspot, each returning only the
+#    category's reports of that bucket and window.
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
 SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
@@ -42,13 +43,13 @@ SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
        ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre,
        row_number() OVER () AS key
 FROM (
-    SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
-           c.hotspot_eps_m::float8 AS eps,
-           ST_ClusterDBSCAN(ST_Transform(r.location, %(srid)s), eps := c.hotspot_eps_m::float8,
-                            minpoints := c.hotspot_min_points) OVER (PARTITION BY r.category_id) AS cid
-    FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
-    WHERE r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
-      AND r.created_at >= %(since)s AND r.created_at < %(until)s
+    SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+    FROM (
+        SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
+               c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+        FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
+        WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s {only}
+    ) pts
 ) clustered
 WHERE cid IS NOT NULL
 GROUP BY category_id, cid;
@@ -65,12 +66,12 @@ FULL_PREVIOUS_SQL = """
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH previous AS (
     SELECT ce.key, count(*) AS n
-    FROM incidents_report p
-    JOIN hotspot_cells ce ON ce.category_id = p.category_id + 0  -- "+ 0" and "IS TRUE": a hash join, not a probe per hotspot
-                 AND ce.x = floor(ST_X(p.location) * 100)::int AND ce.y = floor(ST_Y(p.location) * 100)::int
-    WHERE p.category_id = ANY(%(category_ids)s) AND p.location IS NOT NULL
-      AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
-      AND ST_Covers(ce.hull, p.location) IS TRUE
+    FROM hotspot_cells ce
+    JOIN incidents_report p  -- the bucket index: (category, x cell, y cell, created_at)
+      ON p.category_id = ce.category_id
+     AND floor(ST_X(p.location) * 100)::int = ce.x AND floor(ST_Y(p.location) * 100)::int = ce.y
+     AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
+    WHERE p.location IS NOT NULL AND ST_Covers(ce.hull, p.location) IS TRUE
     GROUP BY ce.key
 )
 SELECT cl.category_id, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0) AS previous_n
@@ -168,8 +169,11 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
     ids = [c.pk for c in categories]
     params = {"category_ids": ids, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
+    # For every category at once, a parallel scan of the whole window beats the category index.
+    everyone = set(ids) >= set(Category.objects.values_list("pk", flat=True))
+    only = "" if everyone else "AND r.category_id = ANY(%(category_ids)s)"
     with connection.cursor() as cursor:
-        cursor.execute(FULL_CLUSTERS_SQL, params)
+        cursor.execute(FULL_CLUSTERS_SQL.format(only=only), params)
         cursor.execute(FULL_PREVIOUS_SQL, params)
         cursor.execute(STORE_SQL.format(which="category_id = ANY(%(category_ids)s)"), params)
     for category in categories:
