@@ -6,13 +6,11 @@ metres), with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_poin
 cluster becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the
 count of reports in the same footprint during the previous window (the trend).
 
-Incremental refresh: only categories with reports newer than their last run, and only around
-them. The region recomputed is every report within 2·eps of a new report plus every report
-within eps of a hotspot that such a report touches; the hotspots touched are replaced. A cluster
-can only change where a new point is, so this is exact unless a chain of points longer than the
-region links to a hotspot outside it; the daily full refresh (and the window moving on) repairs
-that. Every distance test is ST_DWithin on geography, served by the GiST index on
-incidents_report.location::geography.
+Incremental refresh (INCREMENTAL_SQL): only categories with reports newer than their last run,
+and only what those reports change: they grow the hotspot they fall in, or start a new one
+where they complete a cluster. The daily full refresh recomputes everything exactly (merges,
+reports leaving the window). Every distance test is ST_DWithin on geography, served by GiST
+indexes.
 """
 
 from __future__ import annotations
@@ -80,60 +78,86 @@ DROP TABLE hotspot_clusters;
 DROP TABLE hotspot_cells;
 """
 
-# Incremental refresh of several categories around their new reports, in one statement. New
-# reports are those with an id above the last run's; a hotspot is touched when a new report of
-# its category lies within 2·eps of it (GiST on footprint::geography). The region clustered
-# again is every report of the category within 2·eps of a new one or within eps of a touched
-# hotspot (GiST on location::geography); touched hotspots are replaced by the clusters found.
-# Few hotspots change, so each counts its previous window with an index probe.
+# Incremental refresh: what the reports added since the last run change, without clustering
+# again (DBSCAN only grows clusters when points are added; points leaving the window are the
+# daily full refresh's business).
+# 1. A new report within eps of a hotspot of its category (GiST on footprint::geography) joins
+#    the nearest one: counts go up, the footprint becomes the hull of the old footprint and the
+#    new points padded by eps/2 (metres, in the metric SRID).
+# 2. A new report joining no hotspot is a seed if, with the reports of its category within eps
+#    of it (GiST on (category_id, location::geography)), it reaches minpoints: the reports
+#    within 2·eps of the seeds are clustered, and the clusters holding a seed become hotspots.
+# Two hotspots that a new report links stay two until the next full refresh.
 INCREMENTAL_SQL = """
-WITH params AS (
-    SELECT c.id AS category_id, c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
-    FROM incidents_category c WHERE c.id = ANY(%(category_ids)s)
-),
-new AS MATERIALIZED (
-    SELECT r.category_id, r.location::geography AS gg, p.eps
-    FROM incidents_report r JOIN params p ON p.category_id = r.category_id
-    WHERE r.id > %(last_report_id)s AND r.location IS NOT NULL
-      AND r.created_at >= %(since)s AND r.created_at < %(until)s
-),
-touched AS MATERIALIZED (
-    SELECT DISTINCT h.id, h.category_id, h.footprint::geography AS gg, n.eps
-    FROM new n
-    JOIN incidents_hotspot h ON h.category_id = n.category_id AND ST_DWithin(h.footprint::geography, n.gg, 2 * n.eps)
-),
-region AS (  -- GiST on (category_id, location::geography)
-    SELECT r.id FROM new n
-    JOIN incidents_report r ON r.category_id = n.category_id AND ST_DWithin(r.location::geography, n.gg, 2 * n.eps)
-    UNION
-    SELECT r.id FROM touched t
-    JOIN incidents_report r ON r.category_id = t.category_id AND ST_DWithin(r.location::geography, t.gg, t.eps)
-),
-pts AS (
-    SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
-           p.eps, p.minpoints
-    FROM incidents_report r JOIN params p ON p.category_id = r.category_id
-    WHERE r.id IN (SELECT id FROM region) AND r.created_at >= %(since)s AND r.created_at < %(until)s
+CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
+SELECT r.id, r.category_id, r.location, r.location::geography AS gg, r.status = ANY(%(open_statuses)s) AS is_open,
+       c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
+WHERE r.id > %(last_report_id)s AND r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
+  AND r.created_at >= %(since)s AND r.created_at < %(until)s;
+
+CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
+SELECT n.id AS report_id, near.id AS hotspot_id, n.location, n.is_open, n.eps
+FROM hotspot_new n
+CROSS JOIN LATERAL (
+    SELECT h.id FROM incidents_hotspot h
+    WHERE h.category_id = n.category_id AND ST_DWithin(h.footprint::geography, n.gg, n.eps)
+    ORDER BY ST_Distance(h.footprint::geography, n.gg), h.id
+    LIMIT 1
+) near;
+
+UPDATE incidents_hotspot h
+SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n,
+    footprint = j.footprint, centroid = ST_Centroid(j.footprint), window_end = %(until)s, computed_at = %(until)s
+FROM (
+    SELECT g.hotspot_id, g.n, g.open_n,
+           ST_Transform(ST_ConvexHull(ST_Collect(ST_Transform(hh.footprint, %(srid)s),
+                                                  ST_Buffer(ST_Transform(g.points, %(srid)s), g.eps / 2.0, 4))),
+                        4326) AS footprint
+    FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
+                 ST_Collect(location) AS points, max(eps) AS eps
+          FROM hotspot_joined GROUP BY hotspot_id) g
+    JOIN incidents_hotspot hh ON hh.id = g.hotspot_id
+) j
+WHERE h.id = j.hotspot_id;
+
+CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
+SELECT n.* FROM hotspot_new n
+WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
+  AND (SELECT count(*) FROM (SELECT 1 FROM incidents_report r  -- stop counting at minpoints
+                              WHERE r.category_id = n.category_id AND ST_DWithin(r.location::geography, n.gg, n.eps)
+                                AND r.created_at >= %(since)s AND r.created_at < %(until)s
+                              LIMIT n.minpoints) enough) >= n.minpoints;
+
+CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
+WITH region AS (
+    SELECT DISTINCT r.id, r.category_id, r.status = ANY(%(open_statuses)s) AS is_open,
+           ST_Transform(r.location, %(srid)s) AS g, s.eps, s.minpoints
+    FROM hotspot_seeds s
+    JOIN incidents_report r ON r.category_id = s.category_id AND ST_DWithin(r.location::geography, s.gg, 2 * s.eps)
+    WHERE r.created_at >= %(since)s AND r.created_at < %(until)s
 ),
 clustered AS (
-    SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
-    FROM pts
+    SELECT region.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+    FROM region
 ),
 clusters AS (
     SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
            ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
            ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
-    FROM clustered WHERE cid IS NOT NULL GROUP BY category_id, cid
-),
-touched_ids AS (SELECT array_agg(id) AS ids FROM touched)
+    FROM clustered
+    WHERE cid IS NOT NULL
+    GROUP BY category_id, cid
+    HAVING bool_or(id IN (SELECT id FROM hotspot_seeds))
+)
 SELECT category_id, hull, centre, n, open_n,
        (SELECT count(*) FROM incidents_report p  -- GiST on (category_id, location::geography)
         WHERE p.category_id = clusters.category_id AND ST_Intersects(p.location::geography, hull::geography)
-          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s) AS previous_n,
-       (SELECT ids FROM touched_ids) AS replaces
-FROM clusters
-UNION ALL  -- a touched hotspot may vanish: keep the ids to delete even when no cluster is found
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, (SELECT ids FROM touched_ids)
+          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s) AS previous_n
+FROM clusters;
+DROP TABLE hotspot_new;
+DROP TABLE hotspot_joined;
+DROP TABLE hotspot_seeds;
 """
 
 # The computed hotspots go through a temporary table: a SELECT into it may run in parallel,
@@ -190,9 +214,8 @@ def refresh_around_new_reports(categories: list[Category], *, now: datetime, win
               "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS " + INCREMENTAL_SQL, params)
-        cursor.execute(STORE_SQL.format(
-            which="id = ANY(coalesce((SELECT replaces FROM hotspot_fresh LIMIT 1), '{}'))"), params)
+        cursor.execute(INCREMENTAL_SQL, params)
+        cursor.execute(STORE_SQL.format(which="FALSE"), params)  # only additions
     HotspotRun.objects.filter(pk__in=[r.pk for r in runs]).update(last_report_id=last_report_id, ran_at=now)
 
 

@@ -66,8 +66,8 @@ class HotspotTests(TestCase):
         pothole_near(CLUSTER, 20, 200)
         refresh_hotspots(categories=[self.pothole])
         hotspot = Hotspot.objects.get()
-        self.assertNotEqual(hotspot.pk, first.pk)
-        self.assertEqual(hotspot.report_count, 9)
+        self.assertEqual((hotspot.pk, hotspot.report_count), (first.pk, 9))
+        self.assertTrue(hotspot.footprint.covers(Report.objects.latest("id").location))
 
     def test_nothing_new_means_nothing_recomputed(self):
         refresh_hotspots(full=True, categories=[self.pothole])
