@@ -160,8 +160,8 @@ DROP TABLE hotspot_joined;
 DROP TABLE hotspot_seeds;
 """
 
-# The computed hotspots go through a temporary table: a SELECT into it may run in parallel,
-# an INSERT … SELECT may not (PostgreSQL 15); the DBSCAN input scan is then shared by workers.
+# The computed hotspots go through a temporary table (hotspot_fresh): a SELECT into a table may
+# run in parallel, an INSERT … SELECT may not (PostgreSQL 15).
 STORE_SQL = """
 DELETE FROM incidents_hotspot WHERE {which};
 INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
@@ -188,7 +188,7 @@ class RefreshResult:
 
 @transaction.atomic
 def refresh_full(categories: list[Category], *, now: datetime, window: timedelta) -> None:
-    """Recompute every hotspot of these categories (one statement for all of them)."""
+    """Recompute every hotspot of these categories (all of them in the same statements)."""
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ids = [c.pk for c in categories]
     params = {"category_ids": ids, "since": now - window, "until": now, "previous_since": now - 2 * window,
@@ -200,14 +200,14 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
         cursor.execute(FULL_CLUSTERS_SQL.format(only=only), params)
         cursor.execute(FULL_PREVIOUS_SQL, params)
         cursor.execute(STORE_SQL.format(which="category_id = ANY(%(category_ids)s)"), params)
-    for category in categories:
-        HotspotRun.objects.update_or_create(category=category, defaults={
-            "last_report_id": last_report_id, "full_at": now, "ran_at": now})
+    HotspotRun.objects.bulk_create(
+        [HotspotRun(category=c, last_report_id=last_report_id, full_at=now, ran_at=now) for c in categories],
+        update_conflicts=True, unique_fields=["category"], update_fields=["last_report_id", "full_at", "ran_at"])
 
 
 @transaction.atomic
 def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> None:
-    """Recompute the hotspots of these categories near the reports added since their last run."""
+    """Update the hotspots of these categories with the reports added since their last run."""
     runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     params = {"category_ids": [c.pk for c in categories], "last_report_id": min(r.last_report_id for r in runs),
