@@ -4,7 +4,9 @@ For each category, FULL_CLUSTERS_SQL clusters the located reports of a rolling w
 last 30 days) with ST_ClusterDBSCAN in the deployment's metric SRID (CITYPIN_METRIC_SRID,
 metres), with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_points). Each
 cluster becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the
-count of reports in the same footprint during the previous window (the trend).
+count of reports in the same footprint during the previous window (the trend). Footprints and
+centroids are drawn from the reports' public points, so a hotspot of a category published with
+a reduced precision gives nothing finer away; the clustering itself uses the exact points.
 
 Incremental refresh (INCREMENTAL_SQL): only categories with reports newer than their last run,
 and only what those reports change: they grow the hotspot they fall in, or start a new one
@@ -37,13 +39,14 @@ from .models import Category, HotspotRun, Report
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
 SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
-       ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre,
+       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(pg)), max(eps) / 2.0, 4), 4326) AS hull,
+       ST_Transform(ST_Centroid(ST_Collect(pg)), 4326) AS centre,
        row_number() OVER () AS key
 FROM (
     SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
     FROM (
         SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
+               ST_Transform(r.public_location, %(srid)s) AS pg,
                c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
         FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
         WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s {only}
@@ -90,14 +93,15 @@ DROP TABLE hotspot_cells;
 # Two hotspots that a new report links stay two until the next full refresh.
 INCREMENTAL_SQL = """
 CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
-SELECT r.id, r.category_id, r.location, r.location::geography AS gg, r.status = ANY(%(open_statuses)s) AS is_open,
+SELECT r.id, r.category_id, r.location, r.public_location, r.location::geography AS gg,
+       r.status = ANY(%(open_statuses)s) AS is_open,
        c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
 FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
 WHERE r.id > %(last_report_id)s AND r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
   AND r.created_at >= %(since)s AND r.created_at < %(until)s;
 
 CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
-SELECT n.id AS report_id, near.id AS hotspot_id, n.location, n.is_open, n.eps
+SELECT n.id AS report_id, near.id AS hotspot_id, n.public_location, n.is_open, n.eps
 FROM hotspot_new n
 CROSS JOIN LATERAL (
     SELECT h.id FROM incidents_hotspot h
@@ -115,7 +119,7 @@ FROM (
                                                   ST_Buffer(ST_Transform(g.points, %(srid)s), g.eps / 2.0, 4))),
                         4326) AS footprint
     FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-                 ST_Collect(location) AS points, max(eps) AS eps
+                 ST_Collect(public_location) AS points, max(eps) AS eps
           FROM hotspot_joined GROUP BY hotspot_id) g
     JOIN incidents_hotspot hh ON hh.id = g.hotspot_id
 ) j
@@ -132,7 +136,7 @@ WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH region AS (
     SELECT DISTINCT r.id, r.category_id, r.status = ANY(%(open_statuses)s) AS is_open,
-           ST_Transform(r.location, %(srid)s) AS g, s.eps, s.minpoints
+           ST_Transform(r.location, %(srid)s) AS g, ST_Transform(r.public_location, %(srid)s) AS pg, s.eps, s.minpoints
     FROM hotspot_seeds s
     JOIN incidents_report r ON r.category_id = s.category_id AND ST_DWithin(r.location::geography, s.gg, 2 * s.eps)
     WHERE r.created_at >= %(since)s AND r.created_at < %(until)s
@@ -143,8 +147,8 @@ clustered AS (
 ),
 clusters AS (
     SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), max(eps) / 2.0, 4), 4326) AS hull,
-           ST_Transform(ST_Centroid(ST_Collect(g)), 4326) AS centre
+           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(pg)), max(eps) / 2.0, 4), 4326) AS hull,
+           ST_Transform(ST_Centroid(ST_Collect(pg)), 4326) AS centre
     FROM clustered
     WHERE cid IS NOT NULL
     GROUP BY category_id, cid

@@ -92,3 +92,26 @@ class HotspotTests(TestCase):
         out = StringIO()
         call_command("refresh_hotspots", "--full", stdout=out)
         self.assertIn("hotspots: 1 after", out.getvalue())
+
+
+class SensitiveHotspotTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        from incidents.models import Category
+
+        Category.objects.filter(code="encroachment").update(public_location_precision_m=100)
+        cls.reports = []
+        for i in range(6):
+            lon, lat = project(105.7234567, 10.0234567, 3 * i, 60 * i)
+            cls.reports.append(submit_report(ReportDraft(category_code="encroachment", lon=lon, lat=lat), notify=False))
+
+    def test_hotspot_of_a_sensitive_category_is_drawn_from_public_points(self):
+        refresh_hotspots(full=True, categories=[self.encroachment])
+        hotspot = Hotspot.objects.get()
+        snapped = {(round(r.public_location.x, 7), round(r.public_location.y, 7)) for r in
+                   Report.objects.filter(category=self.encroachment)}
+        self.assertEqual(len(snapped), 1)  # all six snap to one grid point, 100 m apart from the next
+        (x, y), = snapped
+        self.assertAlmostEqual(hotspot.centroid.x, x, places=6)
+        self.assertAlmostEqual(hotspot.centroid.y, y, places=6)
