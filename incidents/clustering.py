@@ -47,8 +47,9 @@ near AS (
       AND w.last_reported_at >= %(now)s - make_interval(days => %(window_days)s)
 )
 SELECT i.id, i.m AS distance_m,
-       0.5 * (1 - (i.m / %(radius_m)s) ^ 2)
-     + 0.2 * greatest(0, 1 - extract(epoch FROM %(now)s - i.last_reported_at) / (%(window_days)s * 86400.0))
+       0.5 * (1 - (i.m / greatest(%(radius_m)s, 1)) ^ 2)
+     + 0.2 * greatest(0, least(1, 1 - extract(epoch FROM %(now)s - i.last_reported_at)
+                                     / (greatest(%(window_days)s, 1) * 86400.0)))
      + 0.3 * CASE WHEN p.text = '' OR t.sim IS NULL THEN 0.5 ELSE t.sim END AS score
 FROM near i
 CROSS JOIN p
@@ -75,23 +76,26 @@ LIMIT 1
 """
 
 # An incident's derived fields from its reports: centroid and convex hull of their points
-# (SRID 4326; a hull of one point is that point), the public point (the centroid snapped to the
-# category's public precision in the metric SRID), counts, and first and last report times.
+# (SRID 4326; a hull of one point is that point), counts, first and last report times, and the
+# public point: the centroid of the reports' public points, snapped to the coarsest public
+# precision among their categories (an incident may mix categories of one group).
 REFRESH_SQL = """
 UPDATE incidents_incident i
 SET location = s.centroid, footprint = s.hull, report_count = s.n, supporter_count = s.supporters,
-    public_location = CASE WHEN c.public_location_precision_m > 0
-                           THEN ST_Transform(ST_SnapToGrid(ST_Transform(s.centroid, %(metric_srid)s),
-                                                           c.public_location_precision_m), 4326)
+    public_location = CASE WHEN s.precision_m > 0
+                           THEN ST_Transform(ST_SnapToGrid(ST_Transform(s.public_centroid, %(metric_srid)s),
+                                                           s.precision_m), 4326)
                            ELSE s.centroid END,
     first_reported_at = coalesce(s.first, i.first_reported_at), last_reported_at = coalesce(s.last, i.last_reported_at),
-    updated_at = now()
-FROM (SELECT ST_Centroid(ST_Collect(location)) AS centroid, ST_ConvexHull(ST_Collect(location)) AS hull,
-             count(*) AS n, coalesce(sum(supporter_count), 0) AS supporters,
-             min(created_at) AS first, max(created_at) AS last
-      FROM incidents_report WHERE incident_id = %(id)s) s,
-     incidents_category c
-WHERE i.id = %(id)s AND c.id = i.category_id
+    version = i.version + 1, updated_at = now()
+FROM (SELECT ST_Centroid(ST_Collect(r.location)) AS centroid, ST_ConvexHull(ST_Collect(r.location)) AS hull,
+             ST_Centroid(ST_Collect(r.public_location)) AS public_centroid,
+             coalesce(max(c.public_location_precision_m), 0) AS precision_m,
+             count(*) AS n, coalesce(sum(r.supporter_count), 0) AS supporters,
+             min(r.created_at) AS first, max(r.created_at) AS last
+      FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
+      WHERE r.incident_id = %(id)s) s
+WHERE i.id = %(id)s
 """
 
 DONE_STATUSES = [Report.Status.RESOLVED, Report.Status.CLOSED]
@@ -190,7 +194,14 @@ def incident_for(placement: Placement, *, category_id: int, department_id: int, 
     """The incident a new report joins: the matched one (locked until the transaction ends, so its
     derived fields stay consistent) or a new one."""
     if placement.attach_to:
-        return Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=placement.attach_to)
+        # Scored without a lock: it may have been merged or closed since. Then follow the merge,
+        # or start a new incident.
+        incident = Incident.objects.select_for_update().get(pk=placement.attach_to)
+        while incident.merged_into_id:
+            incident = Incident.objects.select_for_update().get(pk=incident.merged_into_id)
+        if incident.status in Report.OPEN_STATUSES:
+            return incident.pk
+        placement.attach_to = None
     return Incident.objects.create(category_id=category_id, department_id=department_id, location=location,
                                    footprint=location, description=text, first_reported_at=now,
                                    last_reported_at=now).pk
@@ -208,9 +219,15 @@ def merge_incidents(target_id: int, source_ids: list[int], actor=None) -> Incide
     source_ids = [i for i in dict.fromkeys(source_ids) if i != target_id]
     if not source_ids:
         raise ValidationError({"incidents": [_("Choose at least one other incident to merge.")]})
-    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids])}
+    # Lock in id order, so two merges touching the same incidents cannot deadlock.
+    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids])
+              .order_by("pk")}
     if len(locked) != len(source_ids) + 1:
         raise ValidationError({"incidents": [_("Some of these incidents do not exist.")]})
+    if any(locked[i].merged_into_id for i in [target_id, *source_ids]):
+        raise ValidationError({"incidents": [_("An incident that was merged into another cannot be merged again.")]})
+    if locked[target_id].status not in Report.OPEN_STATUSES:
+        raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
     moved = list(Report.objects.filter(incident_id__in=source_ids))
     Report.objects.filter(incident_id__in=source_ids).update(incident_id=target_id)
     ReportEvent.objects.bulk_create([
@@ -225,8 +242,9 @@ def merge_incidents(target_id: int, source_ids: list[int], actor=None) -> Incide
 @transaction.atomic
 def split_report_from_incident(report_id: int, actor=None) -> Incident:
     """Take one report out of its incident into a new incident of its own."""
-    report = Report.objects.select_for_update().get(pk=report_id)
-    old = Incident.objects.select_for_update().get(pk=report.incident_id)
+    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
+    old = Incident.objects.select_for_update().get(pk=incident_id)  # incident first, then report, everywhere
+    report = Report.objects.select_for_update().get(pk=report_id, incident_id=incident_id)
     if Report.objects.filter(incident=old).count() <= 1:
         raise ValidationError({"report": [_("This report is already alone in its incident.")]})
     new = Incident.objects.create(category_id=report.category_id, department_id=report.department_id,
@@ -253,7 +271,12 @@ def set_incident_status(incident_id: int, to_status: str, *, actor=None, message
     (and one notice to its reporter and supporters) per report."""
     from .workflow import TRANSITIONS, Conflict, transition_report
 
+    if to_status not in Report.Status.values:
+        raise ValidationError({"status": [_("Unknown status \"%(s)s\".") % {"s": str(to_status)[:40]}]})
     incident = Incident.objects.select_for_update().get(pk=incident_id)
+    if incident.merged_into_id:
+        raise ValidationError({"status": [_("This incident was merged into #%(id)s; act on that one.") % {
+            "id": incident.merged_into_id}]})
     if expected_version is not None and incident.version != expected_version:
         raise Conflict(incident)
     if to_status not in TRANSITIONS.get(incident.status, set()):
@@ -271,3 +294,27 @@ def set_incident_status(incident_id: int, to_status: str, *, actor=None, message
     incident.version += 1
     incident.save(update_fields=["status", "resolved_at", "version", "updated_at"])
     return IncidentChange(incident, changed, skipped)
+
+
+# After a category's public precision changes: its reports' public points are snapped again
+# (metres, in the metric SRID; 0 publishes the exact point), the incidents holding them get a
+# new public point, and its hotspots are dropped until the next (then full) refresh.
+REPUBLISH_SQL = """
+UPDATE incidents_report r
+SET public_location = CASE WHEN c.public_location_precision_m > 0
+                           THEN ST_Transform(ST_SnapToGrid(ST_Transform(r.location, %(metric_srid)s),
+                                                           c.public_location_precision_m), 4326)
+                           ELSE r.location END
+FROM incidents_category c
+WHERE c.id = r.category_id AND r.category_id = %(category_id)s AND r.location IS NOT NULL;
+DELETE FROM incidents_hotspot WHERE category_id = %(category_id)s;
+DELETE FROM incidents_hotspotrun WHERE category_id = %(category_id)s;
+"""
+
+
+@transaction.atomic
+def republish_category(category_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(REPUBLISH_SQL, {"category_id": category_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
+    for incident_id in Report.objects.filter(category_id=category_id).values_list("incident_id", flat=True).distinct():
+        refresh_incident(incident_id)

@@ -49,7 +49,8 @@ FROM (
                ST_Transform(r.public_location, %(srid)s) AS pg,
                c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
         FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
-        WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s {only}
+        WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s
+          AND r.id <= %(upto)s {only}
     ) pts
 ) clustered
 WHERE cid IS NOT NULL
@@ -97,7 +98,9 @@ SELECT r.id, r.category_id, r.location, r.public_location, r.location::geography
        r.status = ANY(%(open_statuses)s) AS is_open,
        c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
 FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
-WHERE r.id > %(last_report_id)s AND r.category_id = ANY(%(category_ids)s) AND r.location IS NOT NULL
+JOIN unnest(%(category_ids)s::bigint[], %(last_ids)s::bigint[]) AS run(category_id, last_id)
+  ON run.category_id = r.category_id
+WHERE r.id > run.last_id AND r.id <= %(upto)s AND r.location IS NOT NULL
   AND r.created_at >= %(since)s AND r.created_at < %(until)s;
 
 CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
@@ -139,7 +142,8 @@ WITH region AS (
            ST_Transform(r.location, %(srid)s) AS g, ST_Transform(r.public_location, %(srid)s) AS pg, s.eps, s.minpoints
     FROM hotspot_seeds s
     JOIN incidents_report r ON r.category_id = s.category_id AND ST_DWithin(r.location::geography, s.gg, 2 * s.eps)
-    WHERE r.created_at >= %(since)s AND r.created_at < %(until)s
+    WHERE r.created_at >= %(since)s AND r.created_at < %(until)s AND r.id <= %(upto)s
+      AND r.id NOT IN (SELECT report_id FROM hotspot_joined)  -- already counted in a hotspot
 ),
 clustered AS (
     SELECT region.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
@@ -158,7 +162,10 @@ SELECT category_id, hull, centre, n, open_n,
        (SELECT count(*) FROM incidents_report p  -- GiST on (category_id, location::geography)
         WHERE p.category_id = clusters.category_id AND ST_Intersects(p.location::geography, hull::geography)
           AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s) AS previous_n
-FROM clusters;
+FROM clusters
+WHERE NOT EXISTS (  -- one that reaches an existing hotspot would overlap it: the full refresh merges them
+    SELECT 1 FROM incidents_hotspot h
+    WHERE h.category_id = clusters.category_id AND ST_Intersects(h.footprint, clusters.hull));
 DROP TABLE hotspot_new;
 DROP TABLE hotspot_joined;
 DROP TABLE hotspot_seeds;
@@ -195,7 +202,7 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
     """Recompute every hotspot of these categories (all of them in the same statements)."""
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ids = [c.pk for c in categories]
-    params = {"category_ids": ids, "since": now - window, "until": now, "previous_since": now - 2 * window,
+    params = {"category_ids": ids, "upto": last_report_id, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     # For every category at once, a parallel scan of the whole window beats the category index.
     everyone = set(ids) >= set(Category.objects.values_list("pk", flat=True))
@@ -212,9 +219,10 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
 @transaction.atomic
 def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> None:
     """Update the hotspots of these categories with the reports added since their last run."""
-    runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories))
+    runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories).order_by("category_id"))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    params = {"category_ids": [c.pk for c in categories], "last_report_id": min(r.last_report_id for r in runs),
+    params = {"category_ids": [r.category_id for r in runs], "last_ids": [r.last_report_id for r in runs],
+              "upto": last_report_id,
               "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
@@ -228,6 +236,19 @@ def refresh_hotspots(full: bool = False, now: datetime | None = None, window: ti
     """Refresh hotspots. Without `full`: a category never computed, or last fully computed more
     than a day ago, is recomputed whole; one with new reports since its last run, around them;
     the others are left alone."""
+    with transaction.atomic():
+        # One refresh at a time (a worker and the command, or two workers): a second waits, then
+        # sees what the first wrote. The lock lasts until this transaction ends.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HOTSPOT_LOCK])
+        return _refresh_hotspots(full, now, window, categories)
+
+
+HOTSPOT_LOCK = 0x43495459_0001  # "CITY", 1: this deployment's hotspot refresh
+
+
+def _refresh_hotspots(full: bool, now: datetime | None, window: timedelta,
+                      categories: list[Category] | None) -> RefreshResult:
     now = now or timezone.now()
     result = RefreshResult()
     runs = {run.category_id: run for run in HotspotRun.objects.all()}

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_datetime
 
-from .models import Report, ReportEvent
+from .models import Incident, Report, ReportEvent
 from .services import ReportDraft, submit_report
 
 
@@ -54,25 +54,34 @@ def import_reports(path: str | Path, category_map: dict[str, str], status_map: d
                    source: str = Report.Source.API) -> ReportImportResult:
     """`category_map` maps the file's categories to ours (unmapped rows are skipped);
     `status_map` maps its statuses to ours (unmapped: new)."""
-    tz = zoneinfo.ZoneInfo(timezone_name)
+    try:
+        tz = zoneinfo.ZoneInfo(timezone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError({"timezone": [f"unknown time zone {timezone_name!r}"]}) from None
+    bad = sorted(set(status_map.values()) - set(Report.Status.values))
+    if bad:
+        raise ValidationError({"status_map": [f"not a status: {', '.join(bad)}; use {', '.join(Report.Status.values)}"]})
     result = ReportImportResult()
     with open(path, newline="", encoding="utf-8") as handle:
         rows = csv.DictReader(handle)
         missing = [c for c in vars(columns).values() if c and c not in (rows.fieldnames or [])]
         if missing:
             raise ValidationError({"columns": [f"not in the file: {', '.join(missing)}"]})
-        for line, row in enumerate(rows, start=2):
-            category = category_map.get(row[columns.category])
-            if not category:
-                result.skipped += 1
-                continue
-            try:
-                _import_row(row, line, category, status_map, columns, tz, source)
-                result.created += 1
-            except (ValidationError, ValueError) as exc:
-                reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) \
-                    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") else str(exc)
-                result.rejected.append(f"line {line}: {reason}")
+        try:
+            for line, row in enumerate(rows, start=2):
+                category = category_map.get(row.get(columns.category) or "")
+                if not category:
+                    result.skipped += 1
+                    continue
+                try:
+                    _import_row(row, line, category, status_map, columns, tz, source)
+                    result.created += 1
+                except (ValidationError, ValueError, TypeError, DatabaseError) as exc:
+                    reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) \
+                        if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") else str(exc)
+                    result.rejected.append(f"line {line}: {reason[:300]}")
+        except UnicodeDecodeError as exc:
+            raise ValidationError({"file": [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]}) from None
     return result
 
 
@@ -92,10 +101,11 @@ def _import_row(row: dict, line: int, category: str, status_map: dict[str, str],
         closed = _when(row.get(columns.closed, ""), tz) if columns.closed else None
         done = status in (Report.Status.RESOLVED, Report.Status.CLOSED)
         Report.objects.filter(pk=report.pk).update(status=status, resolved_at=(closed or opened) if done else None)
-        from .models import Incident
-
-        Incident.objects.filter(pk=report.incident_id).update(status=status,
-                                                              resolved_at=(closed or opened) if done else None)
+        if not Report.objects.filter(incident_id=report.incident_id).exclude(pk=report.pk).exists():
+            # The row started its incident: the incident takes its status. Joined to an existing
+            # one, it leaves the incident's status to the reports already there.
+            Incident.objects.filter(pk=report.incident_id).update(
+                status=status, resolved_at=(closed or opened) if done else None)
         ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, from_status="new",
                                    to_status=status, department_id=report.department_id, is_public=True,
                                    message="", created_at=closed or opened, data={"imported": True})

@@ -51,6 +51,9 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     """
     if to_status not in S.values:
         raise ValidationError({"status": [_("Unknown status \"%(s)s\".") % {"s": str(to_status)[:40]}]})
+    # Incident first, then report, as everywhere: two actions cannot wait on each other.
+    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
+    Incident.objects.select_for_update().filter(pk=incident_id).first()
     report = Report.objects.select_for_update().get(pk=report_id)
     if expected_version is not None and report.version != expected_version:
         raise Conflict(report)

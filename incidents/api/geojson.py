@@ -99,7 +99,10 @@ json_build_object(
         'last_reported_at', i.last_reported_at,
         'resolved_at', i.resolved_at,
         'merged_into', i.merged_into_id,
-        'footprint', CASE WHEN c.public_location_precision_m = 0 THEN ST_AsGeoJSON(i.footprint, 6)::json END,
+        'footprint', CASE WHEN NOT EXISTS (  -- exact points: only when every report is published exactly
+                              SELECT 1 FROM incidents_report rr JOIN incidents_category cc ON cc.id = rr.category_id
+                              WHERE rr.incident_id = i.id AND cc.public_location_precision_m > 0)
+                          THEN ST_AsGeoJSON(i.footprint, 6)::json END,
         'reports', (SELECT coalesce(json_agg(rr.public_id ORDER BY rr.id), '[]')
                     FROM incidents_report rr WHERE rr.incident_id = i.id)
     )

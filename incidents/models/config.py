@@ -64,8 +64,10 @@ class Category(BilingualName):
     description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     keywords = models.CharField(_("keywords"), max_length=400, blank=True, help_text=_("Comma-separated."))
-    duplicate_radius_m = models.PositiveIntegerField(_("duplicate radius (m)"), default=50)
-    duplicate_window_days = models.PositiveIntegerField(_("duplicate time window (days)"), default=30)
+    duplicate_radius_m = models.PositiveIntegerField(_("duplicate radius (m)"), default=50,
+                                                     validators=[MinValueValidator(1)])
+    duplicate_window_days = models.PositiveIntegerField(_("duplicate time window (days)"), default=30,
+                                                        validators=[MinValueValidator(1)])
     target_acknowledge_hours = models.PositiveIntegerField(_("target to acknowledge (working hours)"), default=8)
     target_resolve_hours = models.PositiveIntegerField(_("target to resolve (working hours)"), default=72)
     public_location_precision_m = models.PositiveIntegerField(
@@ -100,6 +102,15 @@ class Category(BilingualName):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
         ordering = ["group__order", "order", "code"]
+
+    def save(self, *args, **kwargs) -> None:
+        previous = (Category.objects.filter(pk=self.pk).values_list("public_location_precision_m", flat=True).first()
+                    if self.pk else None)
+        super().save(*args, **kwargs)
+        if previous is not None and previous != self.public_location_precision_m:
+            from ..clustering import republish_category  # the public points follow the new precision
+
+            republish_category(self.pk)
 
     @property
     def description(self) -> str:
