@@ -22,46 +22,41 @@ MAX_ATTEMPTS = 6
 BATCH = 50
 
 
-def enqueue_department_notice(report: Report, department: Department) -> OutboxMessage | None:
-    """Tell a department that a report was routed to it (Vietnamese, then English)."""
-    if not department.email:
-        return None
-    context = {"report": report, "department": department, "site_url": settings.CITYPIN_SITE_URL}
+def _bilingual(name: str, context: dict) -> tuple[str, str]:
+    """Subject (Vietnamese) and body (Vietnamese, then English) from incidents/email/<name>_*.txt."""
+    context = {**context, "site_url": settings.CITYPIN_SITE_URL}
     with override("vi"):
-        subject = render_to_string("incidents/email/routed_subject.txt", context).strip()
-        body = render_to_string("incidents/email/routed_body.txt", context)
+        subject = render_to_string(f"incidents/email/{name}_subject.txt", context).strip()[:200]
+        body = render_to_string(f"incidents/email/{name}_body.txt", context)
     with override("en"):
-        body += "\n---\n\n" + render_to_string("incidents/email/routed_body.txt", context)
-    return OutboxMessage.objects.create(recipient=department.email, subject=subject[:200], body=body, report=report)
+        body += "\n---\n\n" + render_to_string(f"incidents/email/{name}_body.txt", context)
+    return subject, body
 
 
-def enqueue_reporter_receipt(report: Report) -> OutboxMessage | None:
-    """Tell the reporter their report arrived, with the tracking link (in Vietnamese and English)."""
-    if not report.reporter_email:
-        return None
-    context = {"report": report, "site_url": settings.CITYPIN_SITE_URL}
-    with override("vi"):
-        subject = render_to_string("incidents/email/receipt_subject.txt", context).strip()
-        body = render_to_string("incidents/email/receipt_body.txt", context)
-    with override("en"):
-        body += "\n---\n\n" + render_to_string("incidents/email/receipt_body.txt", context)
-    return OutboxMessage.objects.create(recipient=report.reporter_email, subject=subject[:200], body=body,
-                                        report=report)
+def _queue(report: Report, recipients: list[str], name: str, context: dict) -> int:
+    if not recipients:
+        return 0
+    subject, body = _bilingual(name, {"report": report, **context})
+    OutboxMessage.objects.bulk_create([OutboxMessage(recipient=email, subject=subject, body=body, report=report)
+                                       for email in recipients])
+    return len(recipients)
+
+
+def enqueue_department_notice(report: Report, department: Department) -> int:
+    """Tell a department that a report was routed to it."""
+    return _queue(report, [department.email] if department.email else [], "routed", {"department": department})
+
+
+def enqueue_reporter_receipt(report: Report) -> int:
+    """Tell the reporter their report arrived, with the tracking link."""
+    return _queue(report, [report.reporter_email] if report.reporter_email else [], "receipt", {})
 
 
 def enqueue_status_update(report: Report, message: str) -> int:
     """Tell the reporter and every supporter with an e-mail that the report changed status."""
     recipients = {report.reporter_email.lower()} | set(report.supporters.exclude(email="").values_list("email", flat=True))
     recipients.discard("")
-    context = {"report": report, "message": message, "site_url": settings.CITYPIN_SITE_URL}
-    with override("vi"):
-        subject = render_to_string("incidents/email/status_subject.txt", context).strip()
-        body = render_to_string("incidents/email/status_body.txt", context)
-    with override("en"):
-        body += "\n---\n\n" + render_to_string("incidents/email/status_body.txt", context)
-    OutboxMessage.objects.bulk_create([OutboxMessage(recipient=email, subject=subject[:200], body=body, report=report)
-                                       for email in sorted(recipients)])
-    return len(recipients)
+    return _queue(report, sorted(recipients), "status", {"message": message})
 
 
 def send_pending(now=None) -> tuple[int, int]:
