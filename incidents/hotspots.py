@@ -39,14 +39,15 @@ from .models import Category, HotspotRun, Report
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
 SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(pg)), max(eps) / 2.0, 4), 4326) AS hull,
-       ST_Transform(ST_Centroid(ST_Collect(pg)), 4326) AS centre,
+       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Transform(ST_Collect(public_location), %(srid)s)), max(eps) / 2.0, 4),
+                    4326) AS hull,
+       ST_Transform(ST_Centroid(ST_Transform(ST_Collect(public_location), %(srid)s)), 4326) AS centre,
        row_number() OVER () AS key
 FROM (
     SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
     FROM (
         SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
-               ST_Transform(r.public_location, %(srid)s) AS pg,
+               r.public_location,  -- transformed only for the clustered few, in the aggregate above
                c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
         FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
         WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s
