@@ -11,6 +11,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def in_language(vi: str, en: str) -> str:
+    """The English text when English is active and there is one; the Vietnamese otherwise."""
+    return en if en and (get_language() or "vi").startswith("en") else vi
+
+
 class BilingualName(models.Model):
     """A Vietnamese and an English name; `name` gives the one for the active language."""
 
@@ -22,9 +27,7 @@ class BilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "vi").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_vi
+        return in_language(self.name_vi, self.name_en)
 
     def __str__(self) -> str:
         return self.name

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import Area, AssetLayer, BilingualName
+from gis.models import Area, AssetLayer, BilingualName, in_language
 
 
 class Department(BilingualName):
@@ -114,11 +114,7 @@ class Category(BilingualName):
 
     @property
     def description(self) -> str:
-        from django.utils.translation import get_language
-
-        if (get_language() or "vi").startswith("en") and self.description_en:
-            return self.description_en
-        return self.description_vi
+        return in_language(self.description_vi, self.description_en)
 
 
 class CategoryAttribute(BilingualName):

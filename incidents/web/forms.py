@@ -4,10 +4,9 @@ submit_report, the same as for the API, and its errors are placed back on these 
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import Area
+from gis.models import Area, in_language
 
 from ..models import Category, CategoryAttribute
 
@@ -29,8 +28,7 @@ class PhotosField(forms.FileField):
 
 
 def _value_label(value: dict) -> str:
-    english = (get_language() or "vi").startswith("en")
-    return (value.get("name_en") if english else None) or value.get("name_vi") or str(value["key"])
+    return in_language(value.get("name_vi") or str(value["key"]), value.get("name_en", ""))
 
 
 def attribute_field(attribute: CategoryAttribute) -> forms.Field:
