@@ -53,3 +53,15 @@ def screenshot(page):
 def browser_context_args(browser_context_args):
     """Browsers in the tests ask for Vietnamese first, as the city's do."""
     return {**browser_context_args, "locale": "vi-VN"}
+
+
+@pytest.fixture(autouse=True)
+def patient_browser(request):
+    """A cold chromium on a busy 2-core machine can take seconds for its first page: give
+    waits room (they return as soon as the condition holds, so passing tests stay fast)."""
+    if "page" in request.fixturenames:
+        from playwright.sync_api import expect
+
+        request.getfixturevalue("page").set_default_timeout(30_000)
+        expect.set_options(timeout=20_000)
+    yield
