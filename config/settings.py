@@ -193,6 +193,18 @@ CITYPIN_TILE_ATTRIBUTION = os.environ.get(
 CITYPIN_MAP_CENTER = tuple(float(v) for v in os.environ.get("CITYPIN_MAP_CENTER", "105.7469,10.0300").split(","))
 CITYPIN_MAP_ZOOM = int(os.environ.get("CITYPIN_MAP_ZOOM", "12"))
 
+# The office calendar that targets (SLA) count in, in TIME_ZONE: office hours as
+# "HH:MM-HH:MM" periods, working weekdays (0 = Monday), and the country whose public holidays
+# (the `holidays` package; VN includes Tết) are days off. Further closures and make-up working
+# days are CalendarDay rows, edited in the admin.
+CITYPIN_OFFICE_HOURS = os.environ.get("CITYPIN_OFFICE_HOURS", "07:30-11:30,13:30-17:00")
+CITYPIN_WORKING_DAYS = os.environ.get("CITYPIN_WORKING_DAYS", "0,1,2,3,4")
+CITYPIN_HOLIDAY_COUNTRY = os.environ.get("CITYPIN_HOLIDAY_COUNTRY", "VN")
+# Failed staff logins: after this many for one username (or from one address) within the
+# lockout period, logins are refused until the period has passed.
+CITYPIN_LOGIN_ATTEMPTS = int(os.environ.get("CITYPIN_LOGIN_ATTEMPTS", "5"))
+CITYPIN_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("CITYPIN_LOGIN_LOCKOUT_MINUTES", "15"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,11 +1,12 @@
 """The domain's models, split along its seams: configuration (who handles what), reports
 (what citizens sent and what happened to it), and incidents (what the city acts on)."""
 
-from .config import ApiKey, Category, CategoryAttribute, CategoryGroup, Department, RoutingRule, StaffMembership
+from .config import (ApiKey, CalendarDay, Category, CategoryAttribute, CategoryGroup, Department, ResponseTemplate,
+                     RoutingRule, StaffMembership)
 from .incidents import Hotspot, HotspotRun, Incident
-from .reports import OutboxMessage, Photo, Report, ReportEvent, Supporter, photo_path  # noqa: F401 (migrations)
+from .reports import OutboxMessage, Photo, Report, ReportEvent, SavedView, Supporter, photo_path  # noqa: F401 (migrations)
 
 __all__ = [
-    "ApiKey", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
-    "Photo", "Report", "ReportEvent", "RoutingRule", "StaffMembership", "Supporter",
+    "ApiKey", "CalendarDay", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
+    "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
 ]

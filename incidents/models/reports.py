@@ -32,6 +32,12 @@ class Report(models.Model):
 
     OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED)
 
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("low")
+        NORMAL = 2, _("normal")
+        HIGH = 3, _("high")
+        URGENT = 4, _("urgent")
+
     class Source(models.TextChoices):
         WEB = "web", _("web form")
         API = "api", _("API")
@@ -75,6 +81,16 @@ class Report(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     supporter_count = models.PositiveIntegerField(_("supporters"), default=0, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Triage (staff only). Due times are working hours from routing on the office calendar
+    # (incidents/sla.py), recomputed on reroute.
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="assigned_reports")
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True, editable=False)
+    acknowledge_due_at = models.DateTimeField(_("acknowledge by"), null=True, blank=True, editable=False)
+    resolve_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(_("escalated to the operations center"), null=True, blank=True,
+                                        editable=False)
 
     class Meta:
         verbose_name = _("report")
@@ -84,6 +100,9 @@ class Report(models.Model):
             models.Index(fields=["-created_at", "-id"], name="report_created_keyset"),
             models.Index(fields=["status", "department"], name="report_status_department"),
             models.Index(fields=["category", "-created_at"], name="report_category_created"),
+            models.Index(fields=["department", "-created_at", "-id"], name="report_department_created"),
+            models.Index(fields=["acknowledge_due_at"], condition=Q(status="new", escalated_at__isnull=True),
+                         name="report_awaiting_escalation"),
         ]
 
     def __str__(self) -> str:
@@ -151,6 +170,10 @@ class ReportEvent(models.Model):
         SPLIT = "split", _("split into its own incident")
         COMMENT = "comment", _("reply")
         NOTE = "note", _("internal note")
+        ASSIGNED = "assigned", _("assigned")
+        PRIORITY = "priority", _("priority changed")
+        ESCALATED = "escalated", _("escalated to the operations center")
+        PHOTO_APPROVED = "photo_approved", _("photo approved for public display")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -175,8 +198,6 @@ class ReportEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Report events are append-only.")
-
-
 
 
 class OutboxMessage(models.Model):
@@ -204,3 +225,18 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outgoing messages")
         indexes = [models.Index(fields=["send_after"], condition=Q(sent_at__isnull=True, failed_at__isnull=True),
                                 name="outbox_pending")]
+
+
+class SavedView(models.Model):
+    """A staff member's named console filter (the list's query string)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_unique")]
