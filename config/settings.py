@@ -168,6 +168,9 @@ SPECTACULAR_SETTINGS = {
 # files an administrator chose, so the warning is noted here rather than printed on every command.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
+LOGIN_URL = "console-login"
+LOGIN_REDIRECT_URL = "console"
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Citypin ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ admin.site.index_title = _("Configuration: areas, departments, categories, routi
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("incidents.api.urls")),
+    path("console/", include("incidents.console.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.web.urls")),

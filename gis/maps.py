@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
+from folium.plugins import Draw
 from django.conf import settings
 from django.templatetags.static import static
 from jinja2 import Template
@@ -48,6 +49,25 @@ class PageScript(MacroElement):
         for name, url in self.default_css:
             figure.header.add_child(folium.CssLink(url), name=f"{self.get_name()}_{name}")
         super().render(**kwargs)
+
+
+class OfflineDraw(Draw):
+    """folium's Draw (Leaflet.draw) from our static files. Drawing a shape fires Leaflet's
+    "draw:created" event on the map, which page scripts listen to (e.g. for a lasso)."""
+
+    def render(self, **kwargs):
+        self.default_js = [("leaflet_draw_js", _vendor("leaflet-draw/dist/leaflet.draw.js"))]
+        self.default_css = [("leaflet_draw_css", _vendor("leaflet-draw/dist/leaflet.draw.css"))]
+        return super().render(**kwargs)
+
+
+def lasso(m: folium.Map) -> folium.Map:
+    """Add a drawing tool for selecting by polygon or rectangle (nothing else to draw)."""
+    OfflineDraw(show_geometry_on_click=False, position="topleft",
+                draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False,
+                              "polygon": {"allowIntersection": False, "showArea": False}, "rectangle": {}},
+                edit_options={"edit": False, "remove": False}).add_to(m)
+    return m
 
 
 MARKERCLUSTER_JS = "leaflet.markercluster/dist/leaflet.markercluster.js"

@@ -26,7 +26,7 @@ from gis.models import Area, Asset, AssetLayer
 from gis.spatial import offset_point
 
 from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent,
-                     RoutingRule, StaffMembership)
+                     ResponseTemplate, RoutingRule, StaffMembership)
 from .hotspots import refresh_hotspots
 from .services import Reporter, ReportDraft, submit_report
 
@@ -107,6 +107,8 @@ def load_city(path: Path, summary: DemoSummary) -> None:
         f"city: {Department.objects.count()} departments, {Category.objects.count()} categories, "
         f"{RoutingRule.objects.count()} routing rules")
     load_staff(city["staff"], departments, summary)
+    for t in city["response_templates"]:
+        ResponseTemplate.objects.update_or_create(title=t["title"], department=None, defaults=t)
 
 
 def load_staff(staff: list[dict], departments: dict[str, Department], summary: DemoSummary) -> None:
@@ -218,28 +220,28 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
         attributes = {code: rng.choice(choices) for code, choices in ATTRIBUTE_SAMPLES.get(category.code, {}).items()}
         reporter = Reporter(name=rng.choice(["Nguyễn Văn Hùng", "Trần Thị Mai", "Lê Minh Tuấn", "Võ Thị Hoa"]),
                             email=f"nguoidan{rng.randint(1, 999)}@example.vn")
-        report = submit_report(ReportDraft(
-            category_code=category.code, lon=point.x, lat=point.y, location_accuracy_m=rng.choice([5, 8, 10, 15]),
-            description=rng.choice(TEXTS[category.code]), attributes=attributes, reporter=reporter,
-            source=rng.choice([Report.Source.WEB, Report.Source.WEB, Report.Source.API, Report.Source.PHONE])),
-            notify=False)
         made += 1
         age_hours = rng.uniform(1, 24 * 20) if made <= sum(c[2] for c in CLUSTERS) else rng.uniform(1, 24 * 60)
         created = now - timedelta(hours=age_hours)
+        report = submit_report(ReportDraft(
+            category_code=category.code, lon=point.x, lat=point.y, location_accuracy_m=rng.choice([5, 8, 10, 15]),
+            description=rng.choice(TEXTS[category.code]), attributes=attributes, reporter=reporter,
+            source=rng.choice([Report.Source.WEB, Report.Source.WEB, Report.Source.API, Report.Source.PHONE]),
+            created_at=created), notify=False)
         status = rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
         if age_hours < 24 and status != "new":
             status = rng.choice(["new", "acknowledged"])
-        Report.objects.filter(pk=report.pk).update(created_at=created, status=status)
-        report.events.update(created_at=created)
-        previous, when = "new", created
+        Report.objects.filter(pk=report.pk).update(status=status)
+        previous, when, acknowledged_at = "new", created, None
         for step in PATHS[status]:
             when = min(when + timedelta(hours=rng.uniform(1, age_hours / 5 + 1)), now)
             ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, from_status=previous,
                                        to_status=step, department=report.department, message=REPLIES[step],
                                        is_public=True, created_at=when)
-            previous = step
+            previous, acknowledged_at = step, acknowledged_at or when
         resolved_at = when if status in ("resolved", "closed") else None
-        Report.objects.filter(pk=report.pk).update(updated_at=when, resolved_at=resolved_at)
+        Report.objects.filter(pk=report.pk).update(updated_at=when, resolved_at=resolved_at,
+                                                   acknowledged_at=acknowledged_at)
     summary.lines.append(f"reports: {made} sample reports created")
 
 

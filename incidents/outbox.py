@@ -54,9 +54,25 @@ def enqueue_reporter_receipt(report: Report) -> int:
 
 def enqueue_status_update(report: Report, message: str) -> int:
     """Tell the reporter and every supporter with an e-mail that the report changed status."""
+    return _queue(report, _followers(report), "status", {"message": message})
+
+
+def _followers(report: Report) -> list[str]:
     recipients = {report.reporter_email.lower()} | set(report.supporters.exclude(email="").values_list("email", flat=True))
     recipients.discard("")
-    return _queue(report, sorted(recipients), "status", {"message": message})
+    return sorted(recipients)
+
+
+def enqueue_reply(report: Report, message: str) -> int:
+    """Tell the reporter and every supporter what the department answered."""
+    return _queue(report, _followers(report), "reply", {"message": message})
+
+
+def enqueue_escalation_notice(report: Report, operations_center: Department) -> int:
+    """Tell the operations center that a report was not acknowledged in time."""
+    return _queue(report, [operations_center.email] if operations_center.email else [], "escalated",
+                  {"department": report.department})
+
 
 
 def send_pending(now=None) -> tuple[int, int]:

@@ -156,6 +156,28 @@ ORDER BY a.area_m2 DESC, d.id LIMIT 1
 """
 
 
+# The operations center answering for a point (SRID 4326): the smallest jurisdiction covering
+# it, else the largest one, as for unlocated reports. Where "not our responsibility" goes.
+OPERATIONS_CENTER_AT_SQL = """
+SELECT d.id
+FROM incidents_department d JOIN geo_area a ON a.id = d.jurisdiction_id
+WHERE d.is_operations_center AND d.active
+ORDER BY (%(lon)s IS NOT NULL AND ST_Covers(a.boundary, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))) DESC,
+         CASE WHEN %(lon)s IS NOT NULL AND ST_Covers(a.boundary, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+              THEN a.area_m2 ELSE -a.area_m2 END,
+         d.id
+LIMIT 1
+"""
+
+
+def operations_center_at(lon: float | None, lat: float | None) -> int | None:
+    """The id of the operations center for a point (lon, lat in WGS-84; None: unlocated)."""
+    with connection.cursor() as cursor:
+        cursor.execute(OPERATIONS_CENTER_AT_SQL, {"lon": lon, "lat": lat})
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 ROUTE = PreparedQuery("citypin_route", ROUTE_SQL, {
     "lon": "float8", "lat": "float8", "accuracy_m": "float8", "category_id": "bigint", "group_id": "bigint",
     "now": "timestamptz"})

@@ -26,6 +26,7 @@ from .models import Category, CategoryAttribute, Department, Photo, Report, Repo
 from .outbox import enqueue_department_notice, enqueue_reporter_receipt
 from .clustering import incident_for, place_report, refresh_incident
 from .photos import CleanPhoto
+from .sla import due_times
 from .text import scrub_contact_details, text_problem
 from .routing import OutsideJurisdiction, route
 
@@ -252,6 +253,7 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     public_description = scrub_contact_details(description)
     location = Point(draft.lon, draft.lat, srid=4326) if located else None
     placement = place_report(category, draft.lon, draft.lat, public_description, now=now)
+    acknowledge_due_at, resolve_due_at = due_times(category, now)
     incident_id = incident_for(placement, category_id=category.pk, department_id=decision.department_id,
                                location=location, text=public_description, now=now)
     report = Report.objects.create(
@@ -278,6 +280,8 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         reporter_phone=draft.reporter.phone.strip(),
         reporter_ip=draft.reporter_ip,
         created_at=now,
+        acknowledge_due_at=acknowledge_due_at,
+        resolve_due_at=resolve_due_at,
     )
     refresh_incident(incident_id)
     ReportEvent.objects.bulk_create([

@@ -41,6 +41,18 @@ class Conflict(Exception):
         self.current = current
 
 
+def lock_report(report_id: int, expected_version: int | None = None) -> Report:
+    """Lock a report for a change (inside a transaction): its incident first, then the report,
+    as everywhere, so two actions cannot wait on each other. Raises Conflict when the report's
+    version is no longer `expected_version`."""
+    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
+    Incident.objects.select_for_update().filter(pk=incident_id).first()
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if expected_version is not None and report.version != expected_version:
+        raise Conflict(report)
+    return report
+
+
 @transaction.atomic
 def transition_report(report_id: int, to_status: str, *, actor=None, message: str = "", is_public: bool = True,
                       expected_version: int | None = None, sync_incident: bool = True) -> Report:
@@ -51,12 +63,7 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     """
     if to_status not in S.values:
         raise ValidationError({"status": [_("Unknown status \"%(s)s\".") % {"s": str(to_status)[:40]}]})
-    # Incident first, then report, as everywhere: two actions cannot wait on each other.
-    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
-    Incident.objects.select_for_update().filter(pk=incident_id).first()
-    report = Report.objects.select_for_update().get(pk=report_id)
-    if expected_version is not None and report.version != expected_version:
-        raise Conflict(report)
+    report = lock_report(report_id, expected_version)
     if to_status not in TRANSITIONS.get(report.status, set()):
         raise ValidationError({"status": [_("A report that is %(from)s cannot become %(to)s.") % {
             "from": S(report.status).label, "to": S(to_status).label}]})
@@ -67,8 +74,10 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     from_status, report.status = report.status, to_status
     if to_status == S.RESOLVED:
         report.resolved_at = now
+    if report.acknowledged_at is None and to_status != S.REOPENED:
+        report.acknowledged_at = now  # the first answer by staff, whatever it is, acknowledges
     report.version += 1
-    report.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+    report.save(update_fields=["status", "resolved_at", "acknowledged_at", "version", "updated_at"])
     ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, actor=actor,
                                from_status=from_status, to_status=to_status, department_id=report.department_id,
                                message=message, is_public=is_public, created_at=now)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, render_parts, with_script
 from gis.models import Area
 
+from ..console.access import staff_scope
 from ..models import Category, CategoryAttribute, Photo, Report
 from ..photos import clean_photos
 from ..ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
@@ -203,12 +204,17 @@ def reopen(request, public_id: str):
 
 
 def photo(request, uuid: str, thumbnail: bool = False):
-    """A photo, only once staff approved it for public display."""
-    item = Photo.objects.filter(uuid=uuid, is_public=True).first()
+    """A photo: public once staff approved it; before that, only to staff whose scope holds
+    its report (404 to everyone else)."""
+    item = Photo.objects.filter(uuid=uuid).select_related("report").first()
     if item is None:
         raise Http404
+    if not item.is_public:
+        scope = staff_scope(request.user)
+        if scope is None or not scope.can_see(item.report.department_id):
+            raise Http404
     file = item.thumbnail if thumbnail else item.image
     response = FileResponse(file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "public, max-age=86400"
+    response["Cache-Control"] = "public, max-age=86400" if item.is_public else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -286,5 +286,6 @@
     window.citypinMap = map;
   }
 
-  window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap};
+  window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap,
+                    util: {el: el, statusOf: statusOf, statusIcon: statusIcon, wardOutlines: wardOutlines}};
 })();

@@ -1,0 +1,514 @@
+"""The staff console: the map and list of reports in scope, a report's detail with its actions,
+bulk actions, saved views and response templates. Views parse, authorize (access.py), call a
+service (workflow.py, triage.py, clustering.py) and respond; out of scope is 404."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Callable
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
+from gis.models import Area
+
+from ..api.geojson import feature_collection
+from ..clustering import merge_incidents, split_report_from_incident
+from ..models import (Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView,
+                      StaffMembership)
+from ..triage import (BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
+                      reply_to_report, reroute_report, return_to_triage, set_report_priority)
+from ..web.views import STATUS_STYLE, statuses
+from ..workflow import TRANSITIONS, Conflict, transition_report
+from .access import StaffScope, report_in_scope, staff_required
+from .queries import MAP_LIMIT, SORTS, console_filters, map_features, report_list
+
+User = get_user_model()
+FILTER_NAMES = ("status", "category", "department", "area", "priority", "overdue", "escalated", "assigned",
+                "created_after", "created_before", "q", "sort")
+
+
+def _lang() -> str:
+    return "en" if get_language().startswith("en") else "vi"
+
+
+def _filter_query(query: QueryDict) -> str:
+    """The filters of a query string, without the cursor: what a saved view keeps."""
+    return urlencode([(k, v) for k in FILTER_NAMES for v in query.getlist(k) if v], doseq=True)
+
+
+@staff_required
+def index(request):
+    scope: StaffScope = request.scope
+    try:
+        page = report_list(request.GET, scope, request.user.pk, _lang())
+        errors = {}
+    except ValidationError as exc:
+        page, errors = None, exc.message_dict
+    departments = Department.objects.filter(active=True)
+    if scope.department_ids is not None:
+        departments = departments.filter(pk__in=scope.department_ids)
+    config = {
+        "points_url": reverse("console-points"), "detail_url": "/console/r/", "statuses": statuses(),
+        "refresh_seconds": 30, "map_limit": MAP_LIMIT,
+        "text": {"overdue": _("overdue"), "too_many": _("Only the newest %(n)s are shown; zoom in or filter.") % {
+                     "n": MAP_LIMIT}, "failed": _("The reports could not be loaded."), "open": _("Open"),
+                 "selected": _("selected"), "updated": _("Updated")},
+    }
+    m = with_script(lasso(base_map()), "Citypin.consoleMap(MAP)", js=["citypin/citypin.js", "citypin/console.js"],
+                    vendor_js=[MARKERCLUSTER_JS, "leaflet.heat/dist/leaflet-heat.js"], vendor_css=list(MARKERCLUSTER_CSS))
+    filters = _filter_query(request.GET)
+    return render(request, "console/index.html", {
+        "page": page, "errors": errors, "map": render_parts(m), "config": config,
+        "categories": Category.objects.filter(active=True).order_by("group__order", "order", "code"),
+        "departments": departments, "statuses": Report.Status, "priorities": Report.Priority,
+        "wards": Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi").only("code", "name_vi", "name_en"),
+        "sorts": [(k, _(v.label)) for k, v in SORTS.items()], "q": request.GET,
+        "chosen_statuses": request.GET.getlist("status") or ["open"],
+        "saved_views": SavedView.objects.filter(user=request.user), "filters": filters,
+        "next_url": f"?{filters}&cursor={page.next_cursor}" if page and page.next_cursor else None,
+        "all_departments": Department.objects.filter(active=True),
+        "colleagues": _colleagues(scope), "bulk_result": request.session.pop("bulk_result", None),
+        "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW],
+    })
+
+
+@staff_required
+def points(request):
+    """The map's GeoJSON: reports in scope matching the list's filters, in the map's bbox."""
+    try:
+        features, truncated = map_features(request.GET, request.scope, request.user.pk, _lang())
+    except ValidationError as exc:
+        return JsonResponse(exc.message_dict, status=400)
+    extra = f',"truncated":{"true" if truncated else "false"},"generated_at":"{timezone.now().isoformat()}"'
+    response = HttpResponse(feature_collection(features, extra), content_type="application/geo+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+EXPORT_COLUMNS = ["public_id", "created_at", "status", "priority", "category", "department", "ward", "address",
+                  "description", "assigned_to", "acknowledge_due_at", "resolve_due_at", "overdue", "lon", "lat",
+                  "reporter_name", "reporter_email", "reporter_phone"]
+
+
+@staff_required
+def export(request):
+    """The list's filters as CSV (all pages, streamed), with contact data: staff only, in scope."""
+    scope: StaffScope = request.scope
+    try:
+        f = console_filters(request.GET, scope, request.user.pk, _lang())
+        where = f.sql()
+    except ValidationError as exc:
+        return JsonResponse(exc.message_dict, status=400)
+    from .queries import export_rows
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff"  # so spreadsheet programs read the Vietnamese as UTF-8
+        yield writer.writerow(EXPORT_COLUMNS)
+        for row in export_rows(where, f.params):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="citypin-reports-{timezone.localdate()}.csv"'
+    return response
+
+
+def _colleagues(scope: StaffScope):
+    users = User.objects.filter(is_active=True, memberships__role__in=StaffMembership.Role.values).distinct()
+    if scope.department_ids is not None:
+        users = users.filter(memberships__department_id__in=scope.department_ids)
+    return users.order_by("username")
+
+
+def _templates_for(report: Report) -> list[dict]:
+    templates = ResponseTemplate.objects.filter(active=True).filter(
+        Q(department__isnull=True) | Q(department=report.department_id)).filter(
+        Q(category__isnull=True) | Q(category=report.category_id))
+    fill = {"{public_id}": report.public_id, "{category}": str(report.category.name),
+            "{department}": str(report.department.name)}
+    result = []
+    for t in templates:
+        body = t.body
+        for key, value in fill.items():
+            body = body.replace(key, value)
+        result.append({"id": t.pk, "title": t.title, "status": t.status, "body": body})
+    return result
+
+
+def _detail_context(request, report: Report) -> dict:
+    scope: StaffScope = request.scope
+    events = report.events.select_related("actor", "department").order_by("created_at", "id")
+    nearby = []
+    if report.location is not None:
+        from .queries import nearby_reports
+
+        nearby = nearby_reports(report, scope, _lang())
+    incident_reports = (scope.reports().filter(incident_id=report.incident_id).exclude(pk=report.pk)
+                        .select_related("category").order_by("created_at")[:50])
+    attributes = []
+    for attribute in report.category.attributes.all():
+        if attribute.code in report.attributes:
+            value = report.attributes[attribute.code]
+            names = {str(v["key"]): v for v in attribute.values}
+            shown = [names.get(str(v), {}).get(f"name_{_lang()}") or names.get(str(v), {}).get("name_vi") or v
+                     for v in (value if isinstance(value, list) else [value])]
+            attributes.append((attribute.name, ", ".join(str(v) for v in shown)))
+    m = base_map(center=(report.location.x, report.location.y) if report.location else None,
+                 zoom=17 if report.location else None)
+    if report.location:
+        with_script(m, f"Citypin.trackMap(MAP, {json.dumps([report.location.x, report.location.y])}, "
+                       f"{json.dumps(STATUS_STYLE[report.status][0])})", js=["citypin/citypin.js"])
+    return {
+        "report": report, "events": events, "photos": report.photos.all(), "attributes": attributes,
+        "nearby": nearby, "incident_reports": incident_reports, "map": render_parts(m),
+        "status_style": STATUS_STYLE[report.status],
+        "transitions": [Report.Status(s) for s in Report.Status.values if s in TRANSITIONS.get(report.status, ())],
+        "templates": _templates_for(report), "templates_json": _templates_for(report),
+        "can_act": scope.can_act(report.department_id), "can_manage": scope.can_manage(report.department_id),
+        "colleagues": User.objects.filter(is_active=True, memberships__department_id=report.department_id,
+                                          memberships__role__in=["agent", "manager"]).distinct().order_by("username"),
+        "departments": Department.objects.filter(active=True).exclude(pk=report.department_id),
+        "priorities": Report.Priority, "routing_text": report.routing.get("text", {}).get(_lang(), ""),
+        "now": timezone.now(), "suggested": report.suggested_incident_id,
+    }
+
+
+@staff_required
+def detail(request, public_id: str):
+    report = report_in_scope(request.scope, public_id)
+    return render(request, "console/detail.html", _detail_context(request, report))
+
+
+@staff_required
+def report_json(request, public_id: str):
+    """A report for staff, contact data included: the console's API item (scope applies)."""
+    r = report_in_scope(request.scope, public_id)
+    return JsonResponse({
+        "public_id": r.public_id, "status": r.status, "version": r.version, "priority": r.priority,
+        "category": r.category.code, "department": r.department.code, "incident": r.incident_id,
+        "location": {"type": "Point", "coordinates": [r.location.x, r.location.y]} if r.location else None,
+        "location_accuracy_m": r.location_accuracy_m, "address": r.address, "description": r.description,
+        "attributes": r.attributes, "routing": r.routing,
+        "reporter": {"name": r.reporter_name, "email": r.reporter_email, "phone": r.reporter_phone},
+        "assigned_to": r.assigned_to.get_username() if r.assigned_to else None,
+        "created_at": r.created_at, "acknowledged_at": r.acknowledged_at,
+        "acknowledge_due_at": r.acknowledge_due_at, "resolve_due_at": r.resolve_due_at,
+        "escalated_at": r.escalated_at, "resolved_at": r.resolved_at,
+        "photos": [{"url": reverse("photo", args=[p.uuid]), "public": p.is_public} for p in r.photos.all()],
+        "events": [{"kind": e.kind, "at": e.created_at, "actor": e.actor.get_username() if e.actor else None,
+                    "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
+                    "public": e.is_public} for e in r.events.select_related("actor").order_by("created_at", "id")],
+    })
+
+
+def _version(request) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _act(request, public_id: str, action: Callable[[Report, int | None], object], done: str):
+    """Run one action on a report in scope: a conflict or an invalid input re-renders the page
+    with the message and the current state (nothing is saved); success redirects."""
+    report = report_in_scope(request.scope, public_id)
+    if not request.scope.can_act(report.department_id):
+        raise Http404 if not request.scope.can_see(report.department_id) else _read_only()
+    try:
+        action(report, _version(request))
+    except Conflict as exc:
+        current = report_in_scope(request.scope, public_id) if request.scope.can_see(exc.current.department_id) else None
+        if current is None:
+            messages.error(request, _("Someone else sent this report to another department meanwhile."))
+            return redirect("console")
+        context = _detail_context(request, current)
+        last = current.events.exclude(kind=ReportEvent.Kind.NOTE).select_related("actor").order_by("-created_at", "-id").first()
+        context["conflict"] = {"by": last.actor.get_username() if last and last.actor else _("someone"),
+                               "at": last.created_at if last else current.updated_at,
+                               "what": last.get_kind_display() if last else ""}
+        context["posted"] = request.POST
+        return render(request, "console/detail.html", context, status=409)
+    except ValidationError as exc:
+        context = _detail_context(request, report)
+        context["action_errors"] = exc.message_dict
+        context["posted"] = request.POST
+        return render(request, "console/detail.html", context, status=400)
+    messages.success(request, done)
+    if not request.scope.can_see(Report.objects.values_list("department_id", flat=True).get(pk=report.pk)):
+        return redirect("console")  # handed to a department outside the scope
+    return redirect("console-report", public_id=public_id)
+
+
+def _read_only():
+    from django.core.exceptions import PermissionDenied
+
+    return PermissionDenied(_("Your role in this department is read-only."))
+
+
+@require_POST
+@staff_required
+def change_status(request, public_id: str):
+    to = request.POST.get("status", "")
+    return _act(request, public_id, lambda r, v: transition_report(
+        r.pk, to, actor=request.user, message=request.POST.get("message", ""), expected_version=v),
+        _("Status changed."))
+
+
+@require_POST
+@staff_required
+def acknowledge(request, public_id: str):
+    return _act(request, public_id, lambda r, v: transition_report(
+        r.pk, Report.Status.ACKNOWLEDGED, actor=request.user, message=request.POST.get("message", ""),
+        expected_version=v), _("Acknowledged."))
+
+
+@require_POST
+@staff_required
+def assign(request, public_id: str):
+    raw = request.POST.get("assignee", "")
+
+    def action(r, v):
+        if raw == "me":
+            assignee = request.user.pk
+        elif raw == "":
+            assignee = None
+        else:
+            try:
+                assignee = int(raw)
+            except ValueError:
+                raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
+        if assignee not in (None, request.user.pk) and not request.scope.can_manage(r.department_id):
+            raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take it yourself.")]})
+        return assign_report(r.pk, assignee, actor=request.user, expected_version=v)
+
+    return _act(request, public_id, action, _("Assignment saved."))
+
+
+@require_POST
+@staff_required
+def priority(request, public_id: str):
+    def action(r, v):
+        try:
+            value = int(request.POST.get("priority", ""))
+        except ValueError:
+            raise ValidationError({"priority": [_("Choose a priority.")]}) from None
+        return set_report_priority(r.pk, value, actor=request.user, expected_version=v)
+
+    return _act(request, public_id, action, _("Priority saved."))
+
+
+@require_POST
+@staff_required
+def reroute(request, public_id: str):
+    def action(r, v):
+        reason = request.POST.get("reason", "")
+        if request.POST.get("mode") == "not_ours":
+            return return_to_triage(r.pk, reason, actor=request.user, expected_version=v)
+        if request.POST.get("mode") == "rules":
+            return reroute_report(r.pk, None, reason, actor=request.user, expected_version=v, by_rules=True)
+        department = Department.objects.filter(code=request.POST.get("department", "")).first()
+        if department is None:
+            raise ValidationError({"department": [_("Choose a department.")]})
+        return reroute_report(r.pk, department.pk, reason, actor=request.user, expected_version=v)
+
+    return _act(request, public_id, action, _("Rerouted."))
+
+
+@require_POST
+@staff_required
+def reply(request, public_id: str):
+    return _act(request, public_id, lambda r, v: reply_to_report(
+        r.pk, request.POST.get("message", ""), actor=request.user, expected_version=v), _("Reply sent."))
+
+
+@require_POST
+@staff_required
+def note(request, public_id: str):
+    return _act(request, public_id, lambda r, v: add_note(r.pk, request.POST.get("note", ""), actor=request.user),
+                _("Note added."))
+
+
+@require_POST
+@staff_required
+def photo_visibility(request, public_id: str, uuid: str):
+    def action(r, v):
+        photo = Photo.objects.filter(report=r, uuid=uuid).first()
+        if photo is None:
+            raise Http404
+        return approve_photo(photo.pk, actor=request.user, public=request.POST.get("public") == "1")
+
+    return _act(request, public_id, action, _("Photo visibility saved."))
+
+
+@require_POST
+@staff_required
+def split(request, public_id: str):
+    return _act(request, public_id, lambda r, v: split_report_from_incident(r.pk, actor=request.user),
+                _("The report is now an incident of its own."))
+
+
+@require_POST
+@staff_required
+def merge(request, public_id: str):
+    def action(r, v):
+        try:
+            target = int(request.POST.get("incident", ""))
+        except ValueError:
+            raise ValidationError({"incident": [_("Give the number of the incident to merge into.")]}) from None
+        target_department = Incident.objects.filter(pk=target).values_list("department_id", flat=True).first()
+        if target_department is None or not request.scope.can_act(target_department):
+            raise ValidationError({"incident": [_("No incident #%(id)s that you can act on.") % {"id": target}]})
+        return merge_incidents(target, [r.incident_id], actor=request.user)
+
+    return _act(request, public_id, action, _("Merged."))
+
+
+BULK_ACTIONS = ("assign", "status", "reroute", "merge")
+
+
+@require_POST
+@staff_required
+def bulk(request):
+    """One action on many reports, each in its own transaction; the result lists what failed."""
+    scope: StaffScope = request.scope
+    action = request.POST.get("action", "")
+    ids = [v for raw in request.POST.getlist("ids") for v in raw.split(",") if v.strip()][:500]
+    back = reverse("console") + "?" + request.POST.get("filters", "")
+    if action not in BULK_ACTIONS or not ids:
+        messages.error(request, _("Select reports and an action."))
+        return redirect(back)
+    found = {r.public_id: r for r in scope.reports().filter(public_id__in=ids).select_related("department")}
+    result = BulkResult([], {i: _("Not found.") for i in ids if i not in found})
+    actable = []
+    for public_id, report in found.items():
+        if scope.can_act(report.department_id):
+            actable.append(report)
+        else:
+            result.failed[public_id] = _("Your role in this department is read-only.")
+    post = request.POST
+    try:
+        if action == "merge":
+            if len(actable) < 2:
+                raise ValidationError({"ids": [_("Select at least two reports to merge.")]})
+            merge_reports_into(actable, actor=request.user)
+            result.done += [r.public_id for r in actable]
+        else:
+            step = {
+                "assign": lambda r: assign_report(r.pk, _bulk_assignee(post, scope, r), actor=request.user),
+                "status": lambda r: transition_report(r.pk, post.get("status", ""), actor=request.user,
+                                                      message=post.get("message", "")),
+                "reroute": lambda r: reroute_report(r.pk, _department_id(post), post.get("reason", ""),
+                                                    actor=request.user),
+            }[action]
+            partial = bulk_apply(actable, step)
+            result.done += partial.done
+            result.failed |= partial.failed
+    except ValidationError as exc:
+        for public_id in [r.public_id for r in actable]:
+            result.failed[public_id] = " ".join(str(m) for ms in exc.message_dict.values() for m in ms)
+    request.session["bulk_result"] = {"done": result.done, "failed": result.failed, "action": action}
+    if result.done:
+        messages.success(request, _("%(n)s reports changed.") % {"n": len(result.done)})
+    if result.failed:
+        messages.error(request, _("%(n)s reports were not changed; see below.") % {"n": len(result.failed)})
+    return redirect(back)
+
+
+def _bulk_assignee(post: QueryDict, scope: StaffScope, report: Report) -> int | None:
+    raw = post.get("assignee", "")
+    if raw == "":
+        return None
+    try:
+        assignee = int(raw)
+    except ValueError:
+        raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
+    if assignee != scope.user_id and not scope.can_manage(report.department_id):
+        raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take it yourself.")]})
+    return assignee
+
+
+def _department_id(post: QueryDict) -> int:
+    department = Department.objects.filter(code=post.get("department", ""), active=True).first()
+    if department is None:
+        raise ValidationError({"department": [_("Choose a department.")]})
+    return department.pk
+
+
+@require_POST
+@staff_required
+def save_view(request):
+    name = request.POST.get("name", "").strip()[:80]
+    query = QueryDict(request.POST.get("filters", "")[:2000])
+    if not name:
+        messages.error(request, _("Give the view a name."))
+    else:
+        try:
+            SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": _filter_query(query)})
+            messages.success(request, _("View \"%(name)s\" saved.") % {"name": name})
+        except IntegrityError:
+            messages.error(request, _("The view could not be saved."))
+    return redirect(reverse("console") + "?" + _filter_query(query))
+
+
+@require_POST
+@staff_required
+def delete_view(request, view_id: int):
+    get_object_or_404(SavedView, pk=view_id, user=request.user).delete()
+    messages.success(request, _("View deleted."))
+    return redirect("console")
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = ResponseTemplate
+        fields = ["title", "department", "category", "status", "body_vi", "body_en", "active"]
+        widgets = {"body_vi": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4}),
+                   "status": forms.Select(choices=[("", "—"), *Report.Status.choices])}
+
+    def __init__(self, *args, scope: StaffScope, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(active=True)
+        if scope.managed_department_ids is not None:  # a department's manager keeps its own templates
+            departments = departments.filter(pk__in=scope.managed_department_ids)
+            self.fields["department"].required = True
+        self.fields["department"].queryset = departments
+        self.fields["category"].queryset = Category.objects.filter(active=True)
+
+
+@staff_required
+def templates(request, template_id: int | None = None):
+    """Response templates: managers edit their departments' ones; IOC managers every one."""
+    scope: StaffScope = request.scope
+    if not scope.is_manager:
+        raise Http404
+    mine = ResponseTemplate.objects.select_related("department", "category")
+    if scope.managed_department_ids is not None:
+        mine = mine.filter(department_id__in=scope.managed_department_ids)
+    instance = get_object_or_404(mine, pk=template_id) if template_id else None
+    form = TemplateForm(request.POST or None, instance=instance, scope=scope)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Template saved."))
+        return redirect("console-templates")
+    return render(request, "console/templates.html", {"form": form, "templates": mine, "editing": instance},
+                  status=400 if request.method == "POST" else 200)

@@ -1,0 +1,232 @@
+"""What departments do with a report besides moving its status: assign it, set its priority,
+reroute it (or hand it back to the operations center: "not our responsibility"), reply to the
+citizen, note something for colleagues, approve a photo; and the escalation of reports nobody
+acknowledged in time. Each is one transaction that locks the report (workflow.lock_report),
+checks the version the actor saw, changes it and appends its event; the console and the bulk
+actions call these, never the models directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .clustering import merge_incidents
+from .models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
+from .outbox import enqueue_department_notice, enqueue_escalation_notice, enqueue_reply
+from .routing import OutsideJurisdiction, operations_center_at, route
+from .sla import due_times
+from .text import text_problem
+from .workflow import Conflict, lock_report, transition_report
+
+MAX_MESSAGE = 2000
+ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
+
+
+def clean_message(value: str, field: str, required: bool = True) -> str:
+    """A staff message: stripped, required unless told, at most MAX_MESSAGE characters."""
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError({field: [problem]})
+    if len(value) > MAX_MESSAGE:
+        raise ValidationError({field: [_("At most %(n)s characters.") % {"n": MAX_MESSAGE}]})
+    return value
+
+
+def _changed(report: Report, fields: list[str]) -> None:
+    report.version += 1
+    report.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _event(report: Report, kind: str, actor, message: str = "", data: dict | None = None,
+           public: bool = False) -> ReportEvent:
+    return ReportEvent.objects.create(report=report, kind=kind, actor=actor, department_id=report.department_id,
+                                      message=message, is_public=public, data=data or {})
+
+
+@transaction.atomic
+def assign_report(report_id: int, assignee_id: int | None, *, actor, expected_version: int | None = None) -> Report:
+    """Give the report to a colleague who acts for its department (None: unassigned)."""
+    report = lock_report(report_id, expected_version)
+    assignee = None
+    if assignee_id is not None:
+        assignee = get_user_model().objects.filter(
+            pk=assignee_id, is_active=True, memberships__department_id=report.department_id,
+            memberships__role__in=ACTING_ROLES).first()
+        if assignee is None:
+            raise ValidationError({"assignee": [_("Choose someone who works for %(department)s.") % {
+                "department": report.department.name}]})
+    if report.assigned_to_id == assignee_id:
+        return report
+    report.assigned_to = assignee
+    _changed(report, ["assigned_to"])
+    _event(report, ReportEvent.Kind.ASSIGNED, actor, data={"assignee": assignee.get_username() if assignee else None})
+    return report
+
+
+@transaction.atomic
+def set_report_priority(report_id: int, priority: int, *, actor, expected_version: int | None = None) -> Report:
+    if priority not in Report.Priority.values:
+        raise ValidationError({"priority": [_("Choose one of: %(all)s.") % {
+            "all": ", ".join(str(p.label) for p in Report.Priority)}]})
+    report = lock_report(report_id, expected_version)
+    if report.priority != priority:
+        before, report.priority = report.priority, priority
+        _changed(report, ["priority"])
+        _event(report, ReportEvent.Kind.PRIORITY, actor, data={"from": before, "to": priority})
+    return report
+
+
+@transaction.atomic
+def reroute_report(report_id: int, department_id: int | None, reason: str, *, actor,
+                   expected_version: int | None = None, by_rules: bool = False, not_ours: bool = False) -> Report:
+    """Send the report to another department, with the reason (an internal note). by_rules runs
+    routing again instead of naming the department. Its due times restart from now, it is
+    unassigned, and the new department is told."""
+    reason = clean_message(reason, "reason")
+    report = lock_report(report_id, expected_version)
+    if not report.is_open:
+        raise ValidationError({"department": [_("Only open reports can be rerouted; reopen it first.")]})
+    routing = None
+    if by_rules:
+        location = report.location
+        try:
+            decision = route(report.category, location.x if location else None, location.y if location else None,
+                             report.location_accuracy_m)
+        except OutsideJurisdiction:
+            raise ValidationError({"department": [_("No department answers for this place.")]}) from None
+        department_id, routing = decision.department_id, decision.explanation
+    elif not_ours:
+        location = report.location
+        department_id = operations_center_at(location.x if location else None, location.y if location else None)
+    department = Department.objects.filter(pk=department_id, active=True).first() if department_id else None
+    if department is None:
+        raise ValidationError({"department": [_("Choose an active department.")]})
+    if department.pk == report.department_id:
+        raise ValidationError({"department": [_("The report is already with %(department)s.") % {
+            "department": department.name}]})
+    before = report.department
+    now = timezone.now()
+    report.department = department
+    report.assigned_to = None
+    report.escalated_at = None
+    report.acknowledge_due_at, report.resolve_due_at = due_times(report.category, now)
+    fields = ["department", "assigned_to", "escalated_at", "acknowledge_due_at", "resolve_due_at"]
+    if routing is not None:
+        report.routing, report.routing_rule_id = routing, decision.rule_id
+        fields += ["routing", "routing_rule"]
+    _changed(report, fields)
+    Incident.objects.filter(pk=report.incident_id, report_count__lte=1).update(department=department)
+    _event(report, ReportEvent.Kind.REROUTED, actor, reason, {
+        "from": before.code, "to": department.code, "by_rules": by_rules, "not_ours": not_ours})
+    enqueue_department_notice(report, department)
+    return report
+
+
+def return_to_triage(report_id: int, reason: str, *, actor, expected_version: int | None = None) -> Report:
+    """"Not our responsibility": back to the operations center's triage, with the reason."""
+    return reroute_report(report_id, None, reason, actor=actor, expected_version=expected_version, not_ours=True)
+
+
+@transaction.atomic
+def reply_to_report(report_id: int, message: str, *, actor, expected_version: int | None = None) -> ReportEvent:
+    """A public answer to the citizen: on the tracking page, and e-mailed to the reporter and
+    supporters. The first answer acknowledges the report."""
+    message = clean_message(message, "message")
+    report = lock_report(report_id, expected_version)
+    fields = []
+    if report.acknowledged_at is None:
+        report.acknowledged_at = timezone.now()
+        fields.append("acknowledged_at")
+    _changed(report, fields)
+    event = _event(report, ReportEvent.Kind.COMMENT, actor, message, public=True)
+    enqueue_reply(report, message)
+    return event
+
+
+@transaction.atomic
+def add_note(report_id: int, message: str, *, actor) -> ReportEvent:
+    """An internal note: staff only. It changes nothing, so it never conflicts."""
+    message = clean_message(message, "note")
+    report = Report.objects.get(pk=report_id)
+    return _event(report, ReportEvent.Kind.NOTE, actor, message)
+
+
+@transaction.atomic
+def approve_photo(photo_id: int, *, actor, public: bool = True) -> Photo:
+    photo = Photo.objects.select_for_update().select_related("report").get(pk=photo_id)
+    if photo.is_public != public:
+        photo.is_public = public
+        photo.save(update_fields=["is_public"])
+        _event(photo.report, ReportEvent.Kind.PHOTO_APPROVED, actor, data={"photo": str(photo.uuid), "public": public})
+    return photo
+
+
+# Reports still new after their acknowledge-by time, not yet escalated: served by the partial
+# index report_awaiting_escalation.
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Flag each report nobody acknowledged in time, tell its operations center, and write the
+    event. Returns how many were escalated."""
+    now = now or timezone.now()
+    escalated = 0
+    pending = Report.objects.filter(status=Report.Status.NEW, escalated_at__isnull=True, acknowledge_due_at__lt=now)
+    for report_id in pending.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            report = Report.objects.select_for_update(skip_locked=True).filter(
+                pk=report_id, status=Report.Status.NEW, escalated_at__isnull=True).first()
+            if report is None:
+                continue
+            report.escalated_at = now
+            report.save(update_fields=["escalated_at"])  # no version bump: it changes nothing staff edit
+            location = report.location
+            center = Department.objects.filter(pk=operations_center_at(
+                location.x if location else None, location.y if location else None)).first()
+            _event(report, ReportEvent.Kind.ESCALATED, None, data={
+                "due": report.acknowledge_due_at.isoformat(), "to": center.code if center else None})
+            if center is not None:
+                enqueue_escalation_notice(report, center)
+            escalated += 1
+    return escalated
+
+
+# Bulk actions: each item in its own transaction, so one failure leaves the others done.
+@dataclass
+class BulkResult:
+    done: list[str]
+    failed: dict[str, str]  # public id → why
+
+
+def bulk_apply(reports: list[Report], action: Callable[[Report], object]) -> BulkResult:
+    result = BulkResult([], {})
+    for report in reports:
+        try:
+            with transaction.atomic():
+                action(report)
+            result.done.append(report.public_id)
+        except Conflict:
+            result.failed[report.public_id] = _("Changed by someone else meanwhile.")
+        except ValidationError as exc:
+            result.failed[report.public_id] = " ".join(
+                str(m) for messages in exc.message_dict.values() for m in messages)
+    return result
+
+
+def merge_reports_into(reports: list[Report], *, actor) -> Incident:
+    """Bulk merge: the incidents of the chosen reports become one, the oldest open one."""
+    incident_ids = sorted({r.incident_id for r in reports})
+    open_ids = list(Incident.objects.filter(pk__in=incident_ids, merged_into__isnull=True,
+                                            status__in=Report.OPEN_STATUSES).order_by("first_reported_at", "pk")
+                    .values_list("pk", flat=True))
+    if not open_ids:
+        raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
+    return merge_incidents(open_ids[0], [i for i in incident_ids if i != open_ids[0]], actor=actor)
+
