@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .hotspots import refresh_hotspots
 from .outbox import send_pending
+from .triage import escalate_overdue
 
 _last_hotspots = None
 
@@ -20,6 +21,9 @@ def run_once() -> str:
     if sent or failed:
         lines.append(f"outbox: {sent} sent, {failed} failed")
     now = timezone.now()
+    escalated = escalate_overdue(now)
+    if escalated:
+        lines.append(f"escalated: {escalated} reports not acknowledged in time")
     if _last_hotspots is None or (now - _last_hotspots).total_seconds() >= settings.CITYPIN_HOTSPOT_INTERVAL:
         _last_hotspots = now
         result = refresh_hotspots(now=now)

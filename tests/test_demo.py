@@ -48,7 +48,8 @@ class DemoCityTests(TestCase):
     def test_accounts_and_api_key_are_printed_and_work(self):
         from django.contrib.auth import authenticate
 
-        self.assertEqual({a[0] for a in self.summary.accounts}, {"ioc", "xaydung", "capnuoc", "ninhkieu"})
+        self.assertEqual({a[0] for a in self.summary.accounts},
+                         {"ioc", "xaydung", "capnuoc", "ninhkieu", "truongphong", "giamsat"})
         for username, password, _ in self.summary.accounts:
             self.assertIsNotNone(authenticate(username=username, password=password), username)
         self.assertIsNotNone(ApiKey.find_active(self.summary.api_key))
