@@ -31,6 +31,7 @@ test: db
 bench: demo
 	@$(PY) bench/route.py
 	@$(PY) bench/incidents.py
+	@$(PY) bench/console.py
 
 stop-db:
 	@bash scripts/db-stop.sh

@@ -78,9 +78,9 @@ FROM bench_pts;
 INSERT INTO incidents_report (id, public_id, category_id, location, public_location, address, description,
                               public_description, attributes, status, department_id, routing, source, reporter_name,
                               reporter_email, reporter_phone, created_at, updated_at, resolved_at, supporter_count,
-                              version, incident_id)
+                              version, incident_id, priority)
 SELECT n, 'BX-' || n, category_id, g, g, '', '', '', '{}', status, %(department)s, '{}', 'api', '', '', '', t, t,
-       CASE WHEN status = 'resolved' THEN t END, 0, 1, n
+       CASE WHEN status = 'resolved' THEN t END, 0, 1, n, 2
 FROM bench_pts;
 
 DROP TABLE bench_pts;

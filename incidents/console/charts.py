@@ -82,8 +82,10 @@ def _width(text: str, size: float) -> float:
 def _fit(text: str, size: float, room: float) -> str:
     """text shortened with an ellipsis until it should fit in room."""
     text = _clean(text)
-    limit = max(1, int(room / (size * 0.62)))
-    return _truncate(text, limit) if len(text) > limit else text
+    limit = len(text)
+    while limit > 1 and _width(_truncate(text, limit) if limit < len(text) else text, size) > room:
+        limit -= 1
+    return _truncate(text, limit) if limit < len(text) else text
 
 
 def _num(value: float) -> str:
