@@ -2,9 +2,8 @@ from django.contrib.gis import admin
 
 from gis.admin import MapAdmin
 
-from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, OutboxMessage, Report, ReportEvent,
-                     RoutingRule,
-                     StaffMembership)
+from .models import (ApiKey, CalendarDay, Category, CategoryAttribute, CategoryGroup, Department, OutboxMessage, Report,
+                     ReportEvent, ResponseTemplate, RoutingRule, StaffMembership)
 
 
 @admin.register(Department)
@@ -101,3 +100,18 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "department", "category", "status", "active"]
+    list_filter = ["active", "department", "status"]
+    search_fields = ["title", "body_vi", "body_en"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Closures and make-up working days; public holidays come from the `holidays` package."""
+
+    list_display = ["date", "is_working_day", "name"]
+    date_hierarchy = "date"

@@ -429,3 +429,27 @@ class DashboardTests(ConsoleWorld):
     def test_by_ward(self):
         response = self.as_(self.operator).get("/console/dashboard/?by=ward")
         self.assertEqual({r["code"] for r in response.context["figures"].rows}, {"A"})
+
+
+class IncidentStatusTests(ConsoleWorld):
+    def test_closing_the_whole_incident_resolves_every_report_and_tells_each_reporter(self):
+        others = [pothole(metres_east=20 * (i + 1), email=f"hang-xom-{i}@example.vn") for i in range(2)]
+        incident = self.report.incident
+        self.assertEqual({self.reload(o).incident_id for o in others}, {incident.pk})
+        incident.refresh_from_db()
+        response = self.as_(self.agent).post(f"/console/r/{self.report.public_id}/status/", {
+            "version": self.reload(self.report).version, "incident_version": incident.version,
+            "whole_incident": "1", "status": "resolved", "message": "Đã vá xong"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(set(Report.objects.filter(incident=incident).values_list("status", flat=True)), {"resolved"})
+        self.assertEqual(OutboxMessage.objects.filter(body__contains="Đã vá xong").count(), 3)
+
+    def test_whole_incident_change_with_a_stale_incident_version_is_a_conflict(self):
+        pothole(metres_east=20)
+        incident = self.report.incident
+        incident.refresh_from_db()
+        response = self.as_(self.agent).post(f"/console/r/{self.report.public_id}/status/", {
+            "version": 1, "incident_version": incident.version - 1, "whole_incident": "1",
+            "status": "in_progress", "message": ""})
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(self.reload(self.report).status, "new")

@@ -27,7 +27,7 @@ from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, rende
 from gis.models import Area
 
 from ..api.geojson import feature_collection
-from ..clustering import merge_incidents, split_report_from_incident
+from ..clustering import merge_incidents, set_incident_status, split_report_from_incident
 from ..models import (Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView,
                       StaffMembership)
 from ..triage import (BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
@@ -268,10 +268,25 @@ def _read_only():
 @require_POST
 @staff_required
 def change_status(request, public_id: str):
-    to = request.POST.get("status", "")
-    return _act(request, public_id, lambda r, v: transition_report(
-        r.pk, to, actor=request.user, message=request.POST.get("message", ""), expected_version=v),
-        _("Status changed."))
+    """The report's status; with "whole_incident", every report of its incident (one public
+    event and one notice per report), checked against the incident's version."""
+    to, message = request.POST.get("status", ""), request.POST.get("message", "")
+
+    def action(r, v):
+        if not request.POST.get("whole_incident"):
+            return transition_report(r.pk, to, actor=request.user, message=message, expected_version=v)
+        departments = set(Report.objects.filter(incident_id=r.incident_id).values_list("department_id", flat=True))
+        if not all(request.scope.can_act(d) for d in departments):
+            raise ValidationError({"whole_incident": [_("Some reports of this incident belong to another department; "
+                                                        "change this report alone.")]})
+        try:
+            incident_version = int(request.POST.get("incident_version", ""))
+        except ValueError:
+            incident_version = None
+        return set_incident_status(r.incident_id, to, actor=request.user, message=message,
+                                   expected_version=incident_version)
+
+    return _act(request, public_id, action, _("Status changed."))
 
 
 @require_POST
