@@ -22,24 +22,9 @@ from .models import Department, Incident, Photo, Report, ReportEvent, StaffMembe
 from .outbox import enqueue_department_notice, enqueue_escalation_notice, enqueue_reply
 from .routing import OutsideJurisdiction, operations_center_at, route
 from .sla import due_times
-from .text import text_problem
-from .workflow import Conflict, lock_report, transition_report
+from .workflow import Conflict, clean_message, lock_report, transition_report
 
-MAX_MESSAGE = 2000
 ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
-
-
-def clean_message(value: str, field: str, required: bool = True) -> str:
-    """A staff message: stripped, required unless told, at most MAX_MESSAGE characters."""
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
-    problem = text_problem(value)
-    if problem:
-        raise ValidationError({field: [problem]})
-    if len(value) > MAX_MESSAGE:
-        raise ValidationError({field: [_("At most %(n)s characters.") % {"n": MAX_MESSAGE}]})
-    return value
 
 
 def _changed(report: Report, fields: list[str]) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from .models import Incident, Report, ReportEvent, Supporter
 from .outbox import enqueue_status_update
-from .text import scrub_contact_details
+from .text import scrub_contact_details, text_problem
 
 S = Report.Status
 
@@ -31,6 +31,7 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 NEEDS_PUBLIC_MESSAGE = {S.RESOLVED, S.REJECTED, S.REOPENED}
 REOPEN_DAYS = 30  # a citizen may say "still not fixed" this long after a report was resolved
+MAX_MESSAGE = 2000
 
 
 class Conflict(Exception):
@@ -39,6 +40,19 @@ class Conflict(Exception):
     def __init__(self, current):
         super().__init__(str(current))
         self.current = current
+
+
+def clean_message(value: str, field: str, required: bool = True) -> str:
+    """A staff message: stripped, required unless told, at most MAX_MESSAGE characters."""
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError({field: [problem]})
+    if len(value) > MAX_MESSAGE:
+        raise ValidationError({field: [_("At most %(n)s characters.") % {"n": MAX_MESSAGE}]})
+    return value
 
 
 def lock_report(report_id: int, expected_version: int | None = None) -> Report:
@@ -67,7 +81,7 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     if to_status not in TRANSITIONS.get(report.status, set()):
         raise ValidationError({"status": [_("A report that is %(from)s cannot become %(to)s.") % {
             "from": S(report.status).label, "to": S(to_status).label}]})
-    message = message.strip()
+    message = clean_message(message, "message", required=False)
     if to_status in NEEDS_PUBLIC_MESSAGE and not (message and is_public):
         raise ValidationError({"message": [_("Say publicly why: this change needs a message to the citizen.")]})
     now = timezone.now()

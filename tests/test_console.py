@@ -453,3 +453,53 @@ class IncidentStatusTests(ConsoleWorld):
             "status": "in_progress", "message": ""})
         self.assertEqual(response.status_code, 409)
         self.assertEqual(self.reload(self.report).status, "new")
+
+
+class HostileInputTests(ConsoleWorld):
+    def post(self, action, **data):
+        data.setdefault("version", self.reload(self.report).version)
+        return self.as_(self.agent).post(f"/console/r/{self.report.public_id}/{action}/", data)
+
+    def test_messages_with_nul_or_too_long_are_refused_naming_the_field(self):
+        for action, field in (("reply", "message"), ("note", "note"), ("status", "message")):
+            for value in ("a\x00b", "x" * 2001):
+                with self.subTest(action=action, value=value[:5]):
+                    response = self.post(action, status="in_progress", **{field: value})
+                    self.assertEqual(response.status_code, 400)
+                    self.assertIn(field, response.context["action_errors"])
+        report = self.reload(self.report)
+        self.assertEqual((report.status, report.version), ("new", 1))
+        self.assertEqual(report.events.count(), 2)  # created, routed: nothing was half-saved
+
+    def test_reroute_reason_with_nul_and_an_unknown_department_are_refused(self):
+        self.assertIn("reason", self.post("reroute", department="market", reason="\x00").context["action_errors"])
+        self.assertIn("department", self.post("reroute", department="nowhere", reason="x").context["action_errors"])
+        self.assertEqual(self.reload(self.report).department, self.construction)
+
+    def test_garbage_version_and_ids_do_not_crash(self):
+        self.assertIn("version", self.post("priority", priority="3", version="abc").context["action_errors"])
+        self.assertEqual(self.post("priority", priority="x").status_code, 400)
+        self.assertEqual(self.post("assign", assignee="'; DROP TABLE").status_code, 400)
+        self.assertEqual(self.as_(self.agent).post(f"/console/r/{self.report.public_id}/photos/"
+                                                   "00000000-0000-0000-0000-000000000000/", {}).status_code, 404)
+
+    def test_reply_is_escaped_on_the_tracking_page(self):
+        self.post("reply", message="<script>alert(1)</script>")
+        self.client.logout()
+        page = self.client.get(f"/r/{self.report.public_id}/")
+        self.assertContains(page, "&lt;script&gt;alert(1)&lt;/script&gt;")
+        self.assertNotContains(page, "<script>alert(1)</script>")
+
+    def test_bulk_with_too_many_ids_changes_nothing(self):
+        ids = ",".join([self.report.public_id] + [f"CT-2026-{i:06d}" for i in range(600)])
+        self.as_(self.agent).post("/console/bulk/", {"action": "status", "status": "in_progress", "ids": ids})
+        self.assertEqual(self.reload(self.report).status, "new")
+
+    def test_filters_with_nul_or_huge_text_are_named(self):
+        response = self.as_(self.agent).get("/console/", {"q": "x" * 201, "area": "\x00"})
+        self.assertEqual(set(response.context["errors"]), {"q", "area"})
+        self.assertEqual(self.as_(self.agent).get("/console/reports.csv", {"q": "\x00"}).status_code, 400)
+
+    def test_saved_view_name_too_long_is_refused(self):
+        self.as_(self.agent).post("/console/views/", {"name": "x" * 81, "filters": "overdue=1"})
+        self.assertFalse(SavedView.objects.exists())

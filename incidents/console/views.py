@@ -228,14 +228,18 @@ def _version(request) -> int | None:
         return None
 
 
-def _act(request, public_id: str, action: Callable[[Report, int | None], object], done: str):
+def _act(request, public_id: str, action: Callable[[Report, int | None], object], done: str,
+         versioned: bool = True):
     """Run one action on a report in scope: a conflict or an invalid input re-renders the page
     with the message and the current state (nothing is saved); success redirects."""
     report = report_in_scope(request.scope, public_id)
     if not request.scope.can_act(report.department_id):
         raise Http404 if not request.scope.can_see(report.department_id) else _read_only()
     try:
-        action(report, _version(request))
+        version = _version(request)
+        if versioned and version is None:  # the forms always send the version the actor saw
+            raise ValidationError({"version": [_("Reload the page and try again.")]})
+        action(report, version)
     except Conflict as exc:
         current = report_in_scope(request.scope, public_id) if request.scope.can_see(exc.current.department_id) else None
         if current is None:
@@ -360,7 +364,7 @@ def reply(request, public_id: str):
 @staff_required
 def note(request, public_id: str):
     return _act(request, public_id, lambda r, v: add_note(r.pk, request.POST.get("note", ""), actor=request.user),
-                _("Note added."))
+                _("Note added."), versioned=False)
 
 
 @require_POST
@@ -372,14 +376,14 @@ def photo_visibility(request, public_id: str, uuid: str):
             raise Http404
         return approve_photo(photo.pk, actor=request.user, public=request.POST.get("public") == "1")
 
-    return _act(request, public_id, action, _("Photo visibility saved."))
+    return _act(request, public_id, action, _("Photo visibility saved."), versioned=False)
 
 
 @require_POST
 @staff_required
 def split(request, public_id: str):
     return _act(request, public_id, lambda r, v: split_report_from_incident(r.pk, actor=request.user),
-                _("The report is now an incident of its own."))
+                _("The report is now an incident of its own."), versioned=False)
 
 
 @require_POST
@@ -395,10 +399,11 @@ def merge(request, public_id: str):
             raise ValidationError({"incident": [_("No incident #%(id)s that you can act on.") % {"id": target}]})
         return merge_incidents(target, [r.incident_id], actor=request.user)
 
-    return _act(request, public_id, action, _("Merged."))
+    return _act(request, public_id, action, _("Merged."), versioned=False)
 
 
 BULK_ACTIONS = ("assign", "status", "reroute", "merge")
+MAX_BULK = 500
 
 
 @require_POST
@@ -407,10 +412,13 @@ def bulk(request):
     """One action on many reports, each in its own transaction; the result lists what failed."""
     scope: StaffScope = request.scope
     action = request.POST.get("action", "")
-    ids = [v for raw in request.POST.getlist("ids") for v in raw.split(",") if v.strip()][:500]
-    back = reverse("console") + "?" + request.POST.get("filters", "")
+    ids = list(dict.fromkeys(v.strip() for raw in request.POST.getlist("ids") for v in raw.split(",") if v.strip()))
+    back = reverse("console") + "?" + _filter_query(QueryDict(request.POST.get("filters", "")[:2000]))
     if action not in BULK_ACTIONS or not ids:
         messages.error(request, _("Select reports and an action."))
+        return redirect(back)
+    if len(ids) > MAX_BULK:
+        messages.error(request, _("At most %(n)s reports at once; %(m)s were selected.") % {"n": MAX_BULK, "m": len(ids)})
         return redirect(back)
     found = {r.public_id: r for r in scope.reports().filter(public_id__in=ids).select_related("department")}
     result = BulkResult([], {i: _("Not found.") for i in ids if i not in found})
@@ -472,10 +480,10 @@ def _department_id(post: QueryDict) -> int:
 @require_POST
 @staff_required
 def save_view(request):
-    name = request.POST.get("name", "").strip()[:80]
+    name = request.POST.get("name", "").strip()
     query = QueryDict(request.POST.get("filters", "")[:2000])
-    if not name:
-        messages.error(request, _("Give the view a name."))
+    if not name or len(name) > 80 or "\x00" in name:
+        messages.error(request, _("Give the view a name of at most %(n)s characters.") % {"n": 80})
     else:
         try:
             SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": _filter_query(query)})
