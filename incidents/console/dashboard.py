@@ -139,7 +139,7 @@ def dashboard(request):
                   empty_text=_("Nothing overdue")),
         bar_chart(_("Resolved within target (%)"),
                   [(r["name"], round(100 * r["within_target"])) for r in data.rows if r["within_target"] is not None],
-                  value_format="{:.0f}%", target=80, target_label=_("80% goal"), empty_text=_("No data")),
+                  value_format="{:.0f}%", target=80, target_label=_("goal: %(n)s%%") % {"n": 80}, empty_text=_("No data")),
     ]
     return render(request, "console/dashboard.html", {"figures": data, "charts": charts, "by": by,
                                                       "weeks": PERIOD_WEEKS})

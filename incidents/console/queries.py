@@ -20,6 +20,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..api.geojson import localized
 from ..models import Report
@@ -75,18 +76,18 @@ LIMIT %(limit)s
 
 @dataclass(frozen=True)
 class Sort:
-    label: str
+    label: object  # lazily translated
     keys: tuple[tuple[str, str], ...]  # (SQL expression, "int" or "time"); all one direction
     descending: bool
 
 
 SORTS = {
-    "newest": Sort("newest first", (("r.created_at", "time"), ("r.id", "int")), True),
-    "oldest": Sort("oldest first", (("r.created_at", "time"), ("r.id", "int")), False),
+    "newest": Sort(gettext_lazy("newest first"), (("r.created_at", "time"), ("r.id", "int")), True),
+    "oldest": Sort(gettext_lazy("oldest first"), (("r.created_at", "time"), ("r.id", "int")), False),
     # Reports without a target sort last: year 9999 is representable in Python, 'infinity' is not.
-    "due": Sort("due soonest", (("coalesce(r.resolve_due_at, '9999-12-31'::timestamptz)", "time"), ("r.id", "int")),
+    "due": Sort(gettext_lazy("due soonest"), (("coalesce(r.resolve_due_at, '9999-12-31'::timestamptz)", "time"), ("r.id", "int")),
                 False),
-    "priority": Sort("highest priority", (("r.priority", "int"), ("r.created_at", "time"), ("r.id", "int")), True),
+    "priority": Sort(gettext_lazy("highest priority"), (("r.priority", "int"), ("r.created_at", "time"), ("r.id", "int")), True),
 }
 
 

@@ -66,8 +66,8 @@ def index(request):
         "points_url": reverse("console-points"), "detail_url": "/console/r/", "statuses": statuses(),
         "refresh_seconds": 30, "map_limit": MAP_LIMIT,
         "text": {"overdue": _("overdue"), "too_many": _("Only the newest %(n)s are shown; zoom in or filter.") % {
-                     "n": MAP_LIMIT}, "failed": _("The reports could not be loaded."), "open": _("Open"),
-                 "selected": _("selected"), "updated": _("Updated")},
+                     "n": MAP_LIMIT}, "failed": _("The reports could not be loaded."), "open": _("Open report"),
+                 "updated": _("Updated")},
     }
     m = with_script(lasso(base_map()), "Citypin.consoleMap(MAP)", js=["citypin/citypin.js", "citypin/console.js"],
                     vendor_js=[MARKERCLUSTER_JS, "leaflet.heat/dist/leaflet-heat.js"], vendor_css=list(MARKERCLUSTER_CSS))
@@ -77,7 +77,7 @@ def index(request):
         "categories": Category.objects.filter(active=True).order_by("group__order", "order", "code"),
         "departments": departments, "statuses": Report.Status, "priorities": Report.Priority,
         "wards": Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi").only("code", "name_vi", "name_en"),
-        "sorts": [(k, _(v.label)) for k, v in SORTS.items()], "q": request.GET,
+        "sorts": [(k, v.label) for k, v in SORTS.items()], "q": request.GET,
         "chosen_statuses": request.GET.getlist("status") or ["open"],
         "saved_views": SavedView.objects.filter(user=request.user), "filters": filters,
         "next_url": f"?{filters}&cursor={page.next_cursor}" if page and page.next_cursor else None,

@@ -303,6 +303,12 @@ class ResponseTemplate(models.Model):
     def body(self) -> str:
         return in_language(self.body_vi, self.body_en)
 
+    @property
+    def status_label(self) -> str:
+        from .reports import Report
+
+        return Report.Status(self.status).label if self.status in Report.Status.values else ""
+
 
 class CalendarDay(models.Model):
     """An exception to the office calendar: a closure (is_working_day off) on a day that would
