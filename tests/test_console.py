@@ -503,3 +503,13 @@ class HostileInputTests(ConsoleWorld):
     def test_saved_view_name_too_long_is_refused(self):
         self.as_(self.agent).post("/console/views/", {"name": "x" * 81, "filters": "overdue=1"})
         self.assertFalse(SavedView.objects.exists())
+
+
+class TriageQueueTests(ConsoleWorld):
+    def test_the_triage_queue_lists_what_no_rule_could_place(self):
+        unplaced = submit_report(ReportDraft(category_code="orphan", lon=105.72, lat=10.03, description="Không rõ"))
+        self.assertEqual(unplaced.department, self.ioc)
+        page = self.as_(self.operator).get("/console/")
+        self.assertContains(page, 'href="?department=ioc"')
+        page = self.as_(self.operator).get("/console/?department=ioc")
+        self.assertEqual([r.public_id for r in page.context["page"].rows], [unplaced.public_id])

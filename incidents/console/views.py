@@ -82,6 +82,8 @@ def index(request):
         "saved_views": SavedView.objects.filter(user=request.user), "filters": filters,
         "next_url": f"?{filters}&cursor={page.next_cursor}" if page and page.next_cursor else None,
         "all_departments": Department.objects.filter(active=True),
+        "triage_departments": list(Department.objects.filter(is_operations_center=True, active=True)
+                                   .values_list("code", flat=True)),
         "colleagues": _colleagues(scope), "bulk_result": request.session.pop("bulk_result", None),
         "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW],
     })
