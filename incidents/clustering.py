@@ -213,9 +213,10 @@ def _event(report: Report, kind: str, actor, message: str, data: dict, public: b
 
 
 @transaction.atomic
-def merge_incidents(target_id: int, source_ids: list[int], actor=None) -> Incident:
+def merge_incidents(target_id: int, source_ids: list[int], actor=None, departments: list[int] | None = None) -> Incident:
     """Move every report of the sources into the target. Reporters and supporters belong to the
-    reports, so all stay subscribed; the sources remain, empty, pointing at the target."""
+    reports, so all stay subscribed; the sources remain, empty, pointing at the target.
+    With `departments`, every report of these incidents must belong to one of them."""
     source_ids = [i for i in dict.fromkeys(source_ids) if i != target_id]
     if not source_ids:
         raise ValidationError({"incidents": [_("Choose at least one other incident to merge.")]})
@@ -226,6 +227,10 @@ def merge_incidents(target_id: int, source_ids: list[int], actor=None) -> Incide
         raise ValidationError({"incidents": [_("Some of these incidents do not exist.")]})
     if any(locked[i].merged_into_id for i in [target_id, *source_ids]):
         raise ValidationError({"incidents": [_("An incident that was merged into another cannot be merged again.")]})
+    if departments is not None and Report.objects.filter(incident_id__in=locked).exclude(
+            department_id__in=departments).exists():
+        raise ValidationError({"incidents": [_("Some reports of these incidents belong to a department you do not "
+                                               "act for.")]})
     if locked[target_id].status not in Report.OPEN_STATUSES:
         raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
     moved = list(Report.objects.filter(incident_id__in=source_ids))
@@ -289,10 +294,10 @@ def set_incident_status(incident_id: int, to_status: str, *, actor=None, message
             continue
         transition_report(report.pk, to_status, actor=actor, message=message, is_public=True, sync_incident=False)
         changed.append(report.public_id)
-    incident.status = to_status
-    incident.resolved_at = timezone.now() if to_status == Report.Status.RESOLVED else incident.resolved_at
-    incident.version += 1
-    incident.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+    Incident.objects.filter(pk=incident.pk).update(
+        status=to_status, version=F("version") + 1, updated_at=timezone.now(),
+        resolved_at=timezone.now() if to_status == Report.Status.RESOLVED else incident.resolved_at)
+    incident.refresh_from_db()
     return IncidentChange(incident, changed, skipped)
 
 

@@ -163,11 +163,12 @@ def escalate_overdue(now: datetime | None = None) -> int:
     event. Returns how many were escalated."""
     now = now or timezone.now()
     escalated = 0
-    pending = Report.objects.filter(status=Report.Status.NEW, escalated_at__isnull=True, acknowledge_due_at__lt=now)
+    pending = Report.objects.filter(status=Report.Status.NEW, acknowledged_at__isnull=True, escalated_at__isnull=True,
+                                    acknowledge_due_at__lt=now)
     for report_id in pending.values_list("pk", flat=True)[:500]:
         with transaction.atomic():
             report = Report.objects.select_for_update(skip_locked=True).filter(
-                pk=report_id, status=Report.Status.NEW, escalated_at__isnull=True).first()
+                pk=report_id, status=Report.Status.NEW, acknowledged_at__isnull=True, escalated_at__isnull=True).first()
             if report is None:
                 continue
             report.escalated_at = now
@@ -205,7 +206,7 @@ def bulk_apply(reports: list[Report], action: Callable[[Report], object]) -> Bul
     return result
 
 
-def merge_reports_into(reports: list[Report], *, actor) -> Incident:
+def merge_reports_into(reports: list[Report], *, actor, departments: list[int] | None = None) -> Incident:
     """Bulk merge: the incidents of the chosen reports become one, the oldest open one."""
     incident_ids = sorted({r.incident_id for r in reports})
     open_ids = list(Incident.objects.filter(pk__in=incident_ids, merged_into__isnull=True,
@@ -213,5 +214,6 @@ def merge_reports_into(reports: list[Report], *, actor) -> Incident:
                     .values_list("pk", flat=True))
     if not open_ids:
         raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
-    return merge_incidents(open_ids[0], [i for i in incident_ids if i != open_ids[0]], actor=actor)
+    return merge_incidents(open_ids[0], [i for i in incident_ids if i != open_ids[0]], actor=actor,
+                           departments=departments)
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .models import Incident, Report, ReportEvent, Supporter
 from .outbox import enqueue_status_update
+from .sla import due_times
 from .text import scrub_contact_details, text_problem
 
 S = Report.Status
@@ -59,9 +60,12 @@ def lock_report(report_id: int, expected_version: int | None = None) -> Report:
     """Lock a report for a change (inside a transaction): its incident first, then the report,
     as everywhere, so two actions cannot wait on each other. Raises Conflict when the report's
     version is no longer `expected_version`."""
-    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
-    Incident.objects.select_for_update().filter(pk=incident_id).first()
-    report = Report.objects.select_for_update().get(pk=report_id)
+    while True:
+        incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
+        Incident.objects.select_for_update().filter(pk=incident_id).first()
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.incident_id == incident_id:
+            break  # else a merge or split moved it meanwhile: lock its new incident too
     if expected_version is not None and report.version != expected_version:
         raise Conflict(report)
     return report
@@ -88,19 +92,24 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     from_status, report.status = report.status, to_status
     if to_status == S.RESOLVED:
         report.resolved_at = now
+    elif to_status == S.REOPENED:  # open again: not resolved, and a new target to resolve it
+        report.resolved_at = None
+        report.resolve_due_at = due_times(report.category, now)[1]
     if report.acknowledged_at is None and to_status != S.REOPENED:
         report.acknowledged_at = now  # the first answer by staff, whatever it is, acknowledges
     report.version += 1
-    report.save(update_fields=["status", "resolved_at", "acknowledged_at", "version", "updated_at"])
+    report.save(update_fields=["status", "resolved_at", "resolve_due_at", "acknowledged_at", "version", "updated_at"])
     ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, actor=actor,
                                from_status=from_status, to_status=to_status, department_id=report.department_id,
                                message=message, is_public=is_public, created_at=now)
+    # The incident's version changes with any of its reports' status, so a change to the whole
+    # incident made from a stale page is a conflict.
+    incident_change = {"version": F("version") + 1}
     if sync_incident:
         alone = not Report.objects.filter(incident_id=report.incident_id).exclude(pk=report.pk).exists()
         if alone or to_status == S.REOPENED:
-            Incident.objects.filter(pk=report.incident_id).update(
-                status=to_status, version=F("version") + 1,
-                **({"resolved_at": now} if to_status == S.RESOLVED else {}))
+            incident_change |= {"status": to_status, **({"resolved_at": now} if to_status == S.RESOLVED else {})}
+    Incident.objects.filter(pk=report.incident_id).update(**incident_change)
     if is_public:
         enqueue_status_update(report, message)
     return report
@@ -120,7 +129,7 @@ def reopen_by_citizen(report: Report, comment: str) -> Report:
         raise ValidationError({"comment": [_("Tell the department what is still wrong.")]})
     if len(comment) > 2000:
         raise ValidationError({"comment": [_("At most %(n)s characters.") % {"n": 2000}]})
-    report = Report.objects.select_for_update().get(pk=report.pk)  # decide on the current state
+    report = lock_report(report.pk)  # decide on the current state
     if not can_reopen(report):
         raise ValidationError({"comment": [_("This report can no longer be reopened; please submit a new one.")]})
     return transition_report(report.pk, S.REOPENED, message=scrub_contact_details(comment), is_public=True)

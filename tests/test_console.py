@@ -513,3 +513,91 @@ class TriageQueueTests(ConsoleWorld):
         self.assertContains(page, 'href="?department=ioc"')
         page = self.as_(self.operator).get("/console/?department=ioc")
         self.assertEqual([r.public_id for r in page.context["page"].rows], [unplaced.public_id])
+
+
+class ReviewRegressionTests(ConsoleWorld):
+    """Each failed before its fix (found in review)."""
+
+    def test_merge_refuses_when_the_incident_holds_another_departments_report(self):
+        mine = pothole(metres_east=20)  # same incident as self.report
+        self.assertEqual(mine.incident_id, self.report.incident_id)
+        self.as_(self.agent).post(f"/console/r/{mine.public_id}/reroute/", {
+            "version": self.reload(mine).version, "department": "market", "reason": "Chợ"})
+        target = pothole(metres_east=900)
+        response = self.as_(self.agent).post(f"/console/r/{target.public_id}/merge/",
+                                             {"incident": self.report.incident_id})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.reload(mine).incident_id, self.report.incident_id)  # the market's report stayed
+
+    def test_whole_incident_change_needs_the_incident_version_and_sees_report_changes(self):
+        other = pothole(metres_east=20)
+        incident = self.report.incident
+        incident.refresh_from_db()
+        seen = incident.version
+        url = f"/console/r/{self.report.public_id}/status/"
+        response = self.as_(self.agent).post(url, {"version": 1, "whole_incident": "1", "status": "rejected",
+                                                   "message": "x"})
+        self.assertIn("incident_version", response.context["action_errors"])
+        transition_report(other.pk, "in_progress")  # a colleague moves one report meanwhile
+        response = self.as_(self.agent).post(url, {"version": 1, "incident_version": seen, "whole_incident": "1",
+                                                   "status": "rejected", "message": "x"})
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(self.reload(other).status, "in_progress")
+
+    def test_hostile_bulk_and_filter_input_gets_named_errors_not_500s(self):
+        client = self.as_(self.agent)
+        for ids in ("a\x00b", "x/y", "../../etc"):
+            response = client.post("/console/bulk/", {"action": "status", "status": "in_progress", "ids": ids})
+            self.assertEqual(response.status_code, 302)
+            self.assertEqual(client.get(response["Location"]).status_code, 200)
+        self.assertIn("category", client.get("/console/?category=%00&category=x").context["errors"])
+        self.assertEqual(client.get("/console/points.geojson?department=%00&department=x").status_code, 400)
+        import base64
+        cursor = base64.urlsafe_b64encode(b'["2026-01-01T00:00:00+00:00", 1e400]').decode()
+        self.assertIn("cursor", client.get("/console/", {"cursor": cursor}).context["errors"])
+        response = client.post(f"/console/r/{self.report.public_id}/reroute/",
+                               {"version": 1, "department": "a\x00", "reason": "x"})
+        self.assertIn("department", response.context["action_errors"])
+        response = client.post("/console/views/", {"name": "dài", "filters": "q=" + "ữ" * 1990})
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(SavedView.objects.exists())
+
+    def test_a_reply_acknowledges_so_the_report_is_not_escalated(self):
+        self.as_(self.agent).post(f"/console/r/{self.report.public_id}/reply/",
+                                  {"version": 1, "message": "Đã nhận"})
+        later = self.report.acknowledge_due_at + timedelta(hours=1)
+        escalate_overdue(later)
+        self.assertIsNone(self.reload(self.report).escalated_at)
+
+    def test_reopening_clears_the_resolution_and_sets_a_new_target(self):
+        transition_report(self.report.pk, "resolved", message="Đã sửa")
+        before = self.reload(self.report).resolve_due_at
+        transition_report(self.report.pk, "reopened", message="Vẫn còn")
+        report = self.reload(self.report)
+        self.assertIsNone(report.resolved_at)
+        self.assertGreaterEqual(report.resolve_due_at, before)
+        text = self.as_(self.operator).get("/console/dashboard.csv").content.decode("utf-8-sig")
+        rows = {r["code"]: r for r in csv.DictReader(io.StringIO(text))}
+        self.assertEqual(rows["construction"]["within_target"], "")  # nothing resolved any more
+
+    def test_export_cells_cannot_run_as_spreadsheet_formulas(self):
+        pothole(metres_east=800, description='=HYPERLINK("http://evil.example","bấm")')
+        rows = list(csv.DictReader(io.StringIO(
+            b"".join(self.as_(self.agent).get("/console/reports.csv").streaming_content).decode("utf-8-sig"))))
+        self.assertIn("'=HYPERLINK(\"http://evil.example\",\"bấm\")", [r["description"] for r in rows])
+
+    def test_an_agent_cannot_take_over_or_undo_a_colleagues_assignment(self):
+        self.as_(self.manager).post(f"/console/r/{self.report.public_id}/assign/",
+                                    {"version": 1, "assignee": self.colleague.pk})
+        version = self.reload(self.report).version
+        for assignee in ("me", ""):
+            response = self.as_(self.agent).post(f"/console/r/{self.report.public_id}/assign/",
+                                                 {"version": version, "assignee": assignee})
+            self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.reload(self.report).assigned_to, self.colleague)
+
+    def test_template_status_must_be_a_real_status(self):
+        response = self.as_(self.manager).post("/console/templates/", {
+            "title": "x", "department": self.construction.pk, "status": "bogus", "body_vi": "x", "active": "on"})
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(ResponseTemplate.objects.exists())

@@ -52,6 +52,13 @@ class StaffScope:
         return self.role_for(department_id) == Role.MANAGER
 
     @property
+    def acting_department_ids(self) -> list[int] | None:
+        """Departments whose reports this member may change; None: all."""
+        if RANK.get(self.operations_center_role, -1) >= RANK[Role.AGENT]:
+            return None
+        return sorted(d for d in self.roles if self.can_act(d))
+
+    @property
     def managed_department_ids(self) -> list[int] | None:
         """Departments whose statistics and templates this member manages; None: all."""
         if self.operations_center_role == Role.MANAGER:

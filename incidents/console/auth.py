@@ -1,6 +1,7 @@
 """Staff sign-in with a lockout: after CITYPIN_LOGIN_ATTEMPTS failed logins for one username
 within CITYPIN_LOGIN_LOCKOUT_MINUTES, that username is refused for the rest of the period,
-and so is an address after four times as many (offices share addresses behind one NAT).
+and so is an address after four times as many (offices share addresses behind one NAT; the
+address is the client's as NUM_PROXIES says, like the rate limits).
 Counters live in the cache; a successful login clears the username's."""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from ..ratelimit import ReportSubmitThrottle
 
 IP_FACTOR = 4
 
@@ -23,11 +26,11 @@ def _keys(username: str, ip: str | None) -> list[tuple[str, int]]:
 class LockoutAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        keys = _keys(username, self.request.META.get("REMOTE_ADDR") if self.request else None)
+        keys = _keys(username, ReportSubmitThrottle().get_ident(self.request) if self.request else None)
         if any(cache.get(key, 0) >= limit for key, limit in keys):
             raise ValidationError(
-                _("Too many failed sign-ins. Try again in %(n)s minutes, or ask an administrator to reset "
-                  "your password.") % {"n": settings.CITYPIN_LOGIN_LOCKOUT_MINUTES}, code="locked")
+                _("Too many failed sign-ins. Try again in %(n)s minutes.") % {
+                    "n": settings.CITYPIN_LOGIN_LOCKOUT_MINUTES}, code="locked")
         try:
             cleaned = super().clean()
         except ValidationError:

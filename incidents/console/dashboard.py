@@ -27,6 +27,7 @@ from ..models import Report
 from .access import StaffScope, staff_required
 from .charts import bar_chart, line_chart
 from .queries import OVERDUE_SQL
+from .views import spreadsheet_safe
 
 PERIOD_WEEKS = 12
 
@@ -96,8 +97,9 @@ def figures(scope: StaffScope, by: str, now: datetime | None = None) -> Figures:
     now = now or timezone.now()
     lang = "en" if get_language().startswith("en") else "vi"
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = today - timedelta(weeks=PERIOD_WEEKS, days=today.weekday())  # a Monday: whole weeks only
     params = {"open_statuses": list(Report.OPEN_STATUSES), "now": now, "today": today, "lang": lang,
-              "since": today - timedelta(weeks=PERIOD_WEEKS), "tz": settings.TIME_ZONE,
+              "since": since, "tz": settings.TIME_ZONE,
               "scope": scope.managed_department_ids if not scope.sees_everything else None}
     scope_sql = "" if params["scope"] is None else "AND r.department_id = ANY(%(scope)s)"
     if by == "ward":
@@ -157,6 +159,6 @@ def dashboard_csv(request):
     writer = csv.writer(response)
     writer.writerow(COLUMNS)
     for row in data.rows:
-        writer.writerow(["" if row[c] is None else (round(row[c], 3) if isinstance(row[c], float) else row[c])
-                         for c in COLUMNS])
+        writer.writerow(["" if row[c] is None else (round(row[c], 3) if isinstance(row[c], float)
+                                                    else spreadsheet_safe(row[c])) for c in COLUMNS])
     return response

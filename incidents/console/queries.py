@@ -191,7 +191,7 @@ def console_filters(query: QueryDict, scope: StaffScope, user_id: int, lang: str
         f.params["q"] = text
         f.where.append(SEARCH_SQL)
     add_bbox(f, query, "r.location")
-    bad = [name for name, value in query.items() if "\x00" in value]
+    bad = [name for name, values in query.lists() if any("\x00" in value for value in values)]
     for name in bad:
         f.errors[name] = [_("Contains a NUL character.")]
     return f
@@ -208,7 +208,7 @@ def _decode(raw: str, sort: Sort) -> list:
         if not isinstance(values, list) or len(values) != len(sort.keys):
             raise ValueError
         return [datetime.fromisoformat(v) if kind == "time" else int(v) for v, (_, kind) in zip(values, sort.keys)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValueError from None
 
 

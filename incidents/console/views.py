@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import Callable
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
@@ -33,11 +35,20 @@ from ..models import (Category, Department, Incident, Photo, Report, ReportEvent
 from ..triage import (BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
                       reply_to_report, reroute_report, return_to_triage, set_report_priority)
 from ..web.views import STATUS_STYLE, statuses
-from ..workflow import TRANSITIONS, Conflict, transition_report
+from ..workflow import TRANSITIONS, Conflict, lock_report, transition_report
 from .access import StaffScope, report_in_scope, staff_required
 from .queries import MAP_LIMIT, SORTS, console_filters, map_features, report_list
 
 User = get_user_model()
+PUBLIC_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell that a spreadsheet will not run as a formula (text a citizen typed may start
+    with =, +, - or @)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 FILTER_NAMES = ("status", "category", "department", "area", "priority", "overdue", "escalated", "assigned",
                 "created_after", "created_before", "q", "sort")
 
@@ -128,7 +139,7 @@ def export(request):
         yield "\ufeff"  # so spreadsheet programs read the Vietnamese as UTF-8
         yield writer.writerow(EXPORT_COLUMNS)
         for row in export_rows(where, f.params):
-            yield writer.writerow(row)
+            yield writer.writerow([spreadsheet_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="citypin-reports-{timezone.localdate()}.csv"'
@@ -241,7 +252,9 @@ def _act(request, public_id: str, action: Callable[[Report, int | None], object]
         version = _version(request)
         if versioned and version is None:  # the forms always send the version the actor saw
             raise ValidationError({"version": [_("Reload the page and try again.")]})
-        action(report, version)
+        with transaction.atomic():
+            _lock_in_scope(request.scope, report)
+            action(report, version)
     except Conflict as exc:
         current = report_in_scope(request.scope, public_id) if request.scope.can_see(exc.current.department_id) else None
         if current is None:
@@ -263,6 +276,14 @@ def _act(request, public_id: str, action: Callable[[Report, int | None], object]
     if not request.scope.can_see(Report.objects.values_list("department_id", flat=True).get(pk=report.pk)):
         return redirect("console")  # handed to a department outside the scope
     return redirect("console-report", public_id=public_id)
+
+
+def _lock_in_scope(scope: StaffScope, report: Report) -> None:
+    """Lock the report (inside the caller's transaction) and check, on the locked row, that it
+    is still the actor's to change: it may have been rerouted since the page was read."""
+    department_id = lock_report(report.pk).department_id
+    if not scope.can_act(department_id):
+        raise ValidationError({"department": [_("Someone else sent this report to another department meanwhile.")]})
 
 
 def _read_only():
@@ -288,7 +309,7 @@ def change_status(request, public_id: str):
         try:
             incident_version = int(request.POST.get("incident_version", ""))
         except ValueError:
-            incident_version = None
+            raise ValidationError({"incident_version": [_("Reload the page and try again.")]}) from None
         return set_incident_status(r.incident_id, to, actor=request.user, message=message,
                                    expected_version=incident_version)
 
@@ -318,8 +339,7 @@ def assign(request, public_id: str):
                 assignee = int(raw)
             except ValueError:
                 raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
-        if assignee not in (None, request.user.pk) and not request.scope.can_manage(r.department_id):
-            raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take it yourself.")]})
+        _check_assignment(request.scope, r, assignee)
         return assign_report(r.pk, assignee, actor=request.user, expected_version=v)
 
     return _act(request, public_id, action, _("Assignment saved."))
@@ -347,10 +367,7 @@ def reroute(request, public_id: str):
             return return_to_triage(r.pk, reason, actor=request.user, expected_version=v)
         if request.POST.get("mode") == "rules":
             return reroute_report(r.pk, None, reason, actor=request.user, expected_version=v, by_rules=True)
-        department = Department.objects.filter(code=request.POST.get("department", "")).first()
-        if department is None:
-            raise ValidationError({"department": [_("Choose a department.")]})
-        return reroute_report(r.pk, department.pk, reason, actor=request.user, expected_version=v)
+        return reroute_report(r.pk, _department_id(request.POST), reason, actor=request.user, expected_version=v)
 
     return _act(request, public_id, action, _("Rerouted."))
 
@@ -396,10 +413,10 @@ def merge(request, public_id: str):
             target = int(request.POST.get("incident", ""))
         except ValueError:
             raise ValidationError({"incident": [_("Give the number of the incident to merge into.")]}) from None
-        target_department = Incident.objects.filter(pk=target).values_list("department_id", flat=True).first()
-        if target_department is None or not request.scope.can_act(target_department):
-            raise ValidationError({"incident": [_("No incident #%(id)s that you can act on.") % {"id": target}]})
-        return merge_incidents(target, [r.incident_id], actor=request.user)
+        if not Incident.objects.filter(pk=target).exists():
+            raise ValidationError({"incident": [_("No incident #%(id)s.") % {"id": target}]})
+        return merge_incidents(target, [r.incident_id], actor=request.user,
+                               departments=request.scope.acting_department_ids)
 
     return _act(request, public_id, action, _("Merged."), versioned=False)
 
@@ -415,6 +432,7 @@ def bulk(request):
     scope: StaffScope = request.scope
     action = request.POST.get("action", "")
     ids = list(dict.fromkeys(v.strip() for raw in request.POST.getlist("ids") for v in raw.split(",") if v.strip()))
+    ids = [i for i in ids if PUBLIC_ID.fullmatch(i)]  # anything else cannot be a report number
     back = reverse("console") + "?" + _filter_query(QueryDict(request.POST.get("filters", "")[:2000]))
     if action not in BULK_ACTIONS or not ids:
         messages.error(request, _("Select reports and an action."))
@@ -424,6 +442,9 @@ def bulk(request):
         return redirect(back)
     found = {r.public_id: r for r in scope.reports().filter(public_id__in=ids).select_related("department")}
     result = BulkResult([], {i: _("Not found.") for i in ids if i not in found})
+    if not ids:
+        messages.error(request, _("Select reports and an action."))
+        return redirect(back)
     actable = []
     for public_id, report in found.items():
         if scope.can_act(report.department_id):
@@ -435,7 +456,7 @@ def bulk(request):
         if action == "merge":
             if len(actable) < 2:
                 raise ValidationError({"ids": [_("Select at least two reports to merge.")]})
-            merge_reports_into(actable, actor=request.user)
+            merge_reports_into(actable, actor=request.user, departments=scope.acting_department_ids)
             result.done += [r.public_id for r in actable]
         else:
             step = {
@@ -445,13 +466,14 @@ def bulk(request):
                 "reroute": lambda r: reroute_report(r.pk, _department_id(post), post.get("reason", ""),
                                                     actor=request.user),
             }[action]
-            partial = bulk_apply(actable, step)
+            partial = bulk_apply(actable, lambda r: (_lock_in_scope(scope, r), step(r)))
             result.done += partial.done
             result.failed |= partial.failed
     except ValidationError as exc:
         for public_id in [r.public_id for r in actable]:
             result.failed[public_id] = " ".join(str(m) for ms in exc.message_dict.values() for m in ms)
-    request.session["bulk_result"] = {"done": result.done, "failed": result.failed, "action": action}
+    request.session["bulk_result"] = {"done": result.done, "failed": result.failed, "action": action,
+                                      "found": list(found)}
     if result.done:
         messages.success(request, _("%(n)s reports changed.") % {"n": len(result.done)})
     if result.failed:
@@ -459,21 +481,31 @@ def bulk(request):
     return redirect(back)
 
 
+def _check_assignment(scope: StaffScope, report: Report, assignee: int | None) -> None:
+    """Managers assign anyone; an agent takes an unassigned report, or gives back their own."""
+    if scope.can_manage(report.department_id):
+        return
+    mine = scope.user_id
+    if (assignee == mine and report.assigned_to_id in (None, mine)) or (assignee is None and report.assigned_to_id == mine):
+        return
+    raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take an unassigned report "
+                                          "yourself.")]})
+
+
 def _bulk_assignee(post: QueryDict, scope: StaffScope, report: Report) -> int | None:
     raw = post.get("assignee", "")
-    if raw == "":
-        return None
     try:
-        assignee = int(raw)
+        assignee = None if raw == "" else int(raw)
     except ValueError:
         raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
-    if assignee != scope.user_id and not scope.can_manage(report.department_id):
-        raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take it yourself.")]})
+    _check_assignment(scope, Report.objects.get(pk=report.pk), assignee)  # as it is now, locked
     return assignee
 
 
 def _department_id(post: QueryDict) -> int:
-    department = Department.objects.filter(code=post.get("department", ""), active=True).first()
+    code = post.get("department", "")
+    department = (Department.objects.filter(code=code, active=True).first()
+                  if len(code) <= 40 and "\x00" not in code else None)
     if department is None:
         raise ValidationError({"department": [_("Choose a department.")]})
     return department.pk
@@ -487,12 +519,16 @@ def save_view(request):
     if not name or len(name) > 80 or "\x00" in name:
         messages.error(request, _("Give the view a name of at most %(n)s characters.") % {"n": 80})
     else:
+        filters = _filter_query(query)
+        if len(filters) > SavedView._meta.get_field("query").max_length:
+            messages.error(request, _("These filters are too long to save."))
+            return redirect("console")
         try:
-            SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": _filter_query(query)})
+            SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": filters})
             messages.success(request, _("View \"%(name)s\" saved.") % {"name": name})
         except IntegrityError:
             messages.error(request, _("The view could not be saved."))
-    return redirect(reverse("console") + "?" + _filter_query(query))
+    return redirect(reverse("console") + "?" + _filter_query(query)[:2000])
 
 
 @require_POST
@@ -507,8 +543,9 @@ class TemplateForm(forms.ModelForm):
     class Meta:
         model = ResponseTemplate
         fields = ["title", "department", "category", "status", "body_vi", "body_en", "active"]
-        widgets = {"body_vi": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4}),
-                   "status": forms.Select(choices=[("", "—"), *Report.Status.choices])}
+        widgets = {"body_vi": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4})}
+
+    status = forms.ChoiceField(label=_lazy("for status"), required=False, choices=[("", "—"), *Report.Status.choices])
 
     def __init__(self, *args, scope: StaffScope, **kwargs):
         super().__init__(*args, **kwargs)

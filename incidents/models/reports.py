@@ -101,7 +101,7 @@ class Report(models.Model):
             models.Index(fields=["status", "department"], name="report_status_department"),
             models.Index(fields=["category", "-created_at"], name="report_category_created"),
             models.Index(fields=["department", "-created_at", "-id"], name="report_department_created"),
-            models.Index(fields=["acknowledge_due_at"], condition=Q(status="new", escalated_at__isnull=True),
+            models.Index(fields=["acknowledge_due_at"], condition=Q(status="new", acknowledged_at__isnull=True, escalated_at__isnull=True),
                          name="report_awaiting_escalation"),
         ]
 

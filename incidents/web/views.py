@@ -215,6 +215,6 @@ def photo(request, uuid: str, thumbnail: bool = False):
             raise Http404
     file = item.thumbnail if thumbnail else item.image
     response = FileResponse(file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "public, max-age=86400" if item.is_public else "private, no-store"
+    response["Cache-Control"] = "public, max-age=300" if item.is_public else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

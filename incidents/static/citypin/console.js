@@ -138,7 +138,7 @@
       fetch("/api/v1/hotspots/").then(function (r) { return r.json(); }).then(function (data) {
         hotspots.clearLayers();
         L.geoJSON(data, {style: {color: "#c0392b", weight: 2, fillOpacity: 0.15}, onEachFeature: function (f, layer) {
-          layer.bindTooltip(f.properties.category.name + " · " + f.properties.report_count);
+          layer.bindTooltip(U.el("span", {}, f.properties.category.name + " · " + f.properties.report_count));
         }}).addTo(hotspots);
       });
     });
