@@ -28,6 +28,7 @@ from gis.spatial import offset_point
 from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent,
                      ResponseTemplate, RoutingRule, StaffMembership)
 from .hotspots import refresh_hotspots
+from .sla import due_times
 from .services import Reporter, ReportDraft, submit_report
 
 DATA = Path(settings.BASE_DIR) / "data"
@@ -187,10 +188,21 @@ def random_point_near_road(roads: list, rng: random.Random) -> Point:
     return Point(p.x, p.y, srid=4326)
 
 
+def backfill_due_times() -> int:
+    """Targets for reports loaded before due times existed, from their own reporting time."""
+    count = 0
+    for report in Report.objects.filter(acknowledge_due_at__isnull=True).select_related("category"):
+        report.acknowledge_due_at, report.resolve_due_at = due_times(report.category, report.created_at)
+        report.save(update_fields=["acknowledge_due_at", "resolve_due_at"])
+        count += 1
+    return count
+
+
 @transaction.atomic
 def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed: int = 92) -> None:
     if Report.objects.exists():
-        summary.lines.append(f"reports: {Report.objects.count()} already there, none added")
+        summary.lines.append(f"reports: {Report.objects.count()} already there, none added; "
+                             f"due times set on {backfill_due_times()} loaded before targets existed")
         return
     rng = random.Random(seed)
     wards = list(Area.objects.filter(kind="ward", parent__code="92"))

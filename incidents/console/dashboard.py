@@ -138,10 +138,10 @@ def dashboard(request):
         line_chart(_("Median hours to acknowledge, by week received"), weeks,
                    [(_("median hours"), data.median_ack_h)], y_format="{:.0f}", empty_text=_("No data")),
         bar_chart(_("Overdue reports"), [(r["name"], r["overdue"]) for r in data.rows if r["overdue"]],
-                  empty_text=_("Nothing overdue")),
+                  max_rows=12, more_text=_("+{n} more"), empty_text=_("Nothing overdue")),
         bar_chart(_("Resolved within target (%)"),
                   [(r["name"], round(100 * r["within_target"])) for r in data.rows if r["within_target"] is not None],
-                  value_format="{:.0f}%", target=80, target_label=_("goal: %(n)s%%") % {"n": 80}, empty_text=_("No data")),
+                  value_format="{:.0f}%", target=80, max_rows=12, more_text=_("+{n} more"), target_label=_("goal: %(n)s%%") % {"n": 80}, empty_text=_("No data")),
     ]
     return render(request, "console/dashboard.html", {"figures": data, "charts": charts, "by": by,
                                                       "weeks": PERIOD_WEEKS})

@@ -78,7 +78,7 @@ def index(request):
         "refresh_seconds": 30, "map_limit": MAP_LIMIT,
         "text": {"overdue": _("overdue"), "too_many": _("Only the newest %(n)s are shown; zoom in or filter.") % {
                      "n": MAP_LIMIT}, "failed": _("The reports could not be loaded."), "open": _("Open report"),
-                 "updated": _("Updated")},
+                 "updated": _("Updated"), "reports": _("reports")},
     }
     m = with_script(lasso(base_map()), "Citypin.consoleMap(MAP)", js=["citypin/citypin.js", "citypin/console.js"],
                     vendor_js=[MARKERCLUSTER_JS, "leaflet.heat/dist/leaflet-heat.js"], vendor_css=list(MARKERCLUSTER_CSS))

@@ -10,7 +10,7 @@ class Command(BaseCommand):
         summary = load_demo()
         for line in summary.lines:
             self.stdout.write(line)
-        self.stdout.write("\nDemo accounts (log in at /admin/; the console comes later):")
+        self.stdout.write("\nDemo accounts (sign in at /console/; the IOC operator also at /admin/):")
         for username, password, what in summary.accounts:
-            self.stdout.write(f"  {username:<10} {password}   {what}")
+            self.stdout.write(f"  {username:<12} {password}   {what}")
         self.stdout.write(f"\nOpen311 API key: {summary.api_key}")

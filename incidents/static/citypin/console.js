@@ -56,7 +56,7 @@
       });
       heat.setLatLngs(heatPoints);
       var when = new Date(data.generated_at);
-      statusLine.textContent = data.features.length + " · " + cfg.text.updated + " " + when.toLocaleTimeString() +
+      statusLine.textContent = data.features.length + " " + cfg.text.reports + " · " + cfg.text.updated + " " + when.toLocaleTimeString() +
         (data.truncated ? " · " + cfg.text.too_many : "");
     }
     function load() {
