@@ -38,24 +38,26 @@ from .models import Category, HotspotRun, Report
 #    category's reports of that bucket and window.
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
-SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-       ST_Transform(ST_Buffer(ST_ConvexHull(ST_Transform(ST_Collect(public_location), %(srid)s)), max(eps) / 2.0, 4),
-                    4326) AS hull,
-       ST_Transform(ST_Centroid(ST_Transform(ST_Collect(public_location), %(srid)s)), 4326) AS centre,
-       row_number() OVER () AS key
+SELECT category_id, n, open_n, ST_Transform(ST_Buffer(ST_ConvexHull(m), eps / 2.0, 4), 4326) AS hull,
+       ST_Transform(ST_Centroid(m), 4326) AS centre, key
 FROM (
-    SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+    SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n, max(eps) AS eps,
+           ST_Transform(ST_Collect(public_location), %(srid)s) AS m,  -- only the clustered few
+           row_number() OVER () AS key
     FROM (
-        SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open, ST_Transform(r.location, %(srid)s) AS g,
-               r.public_location,  -- transformed only for the clustered few, in the aggregate above
-               c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
-        FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
-        WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s
-          AND r.id <= %(upto)s {only}
-    ) pts
-) clustered
-WHERE cid IS NOT NULL
-GROUP BY category_id, cid;
+        SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
+        FROM (  -- from the covering index report_hotspot_cover alone, in category order: no sort
+            SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open,
+                   ST_Transform(r.location, %(srid)s) AS g, r.public_location,
+                   c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+            FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
+            WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s
+              AND r.id <= %(upto)s {only}
+        ) pts
+    ) clustered
+    WHERE cid IS NOT NULL
+    GROUP BY category_id, cid
+) g;
 CREATE TEMP TABLE hotspot_cells ON COMMIT DROP AS  -- the buckets each footprint touches
 SELECT key, category_id, hull, x, y
 FROM hotspot_clusters,
@@ -90,8 +92,10 @@ DROP TABLE hotspot_cells;
 #    the nearest one: counts go up, the footprint becomes the hull of the old footprint and the
 #    new points padded by eps/2 (metres, in the metric SRID).
 # 2. A new report joining no hotspot is a seed if, with the reports of its category within eps
-#    of it (GiST on (category_id, location::geography)), it reaches minpoints: the reports
-#    within 2·eps of the seeds are clustered, and the clusters holding a seed become hotspots.
+#    of it, it reaches minpoints: the candidates come from the bucket index (0.01° cells, an
+#    index-only scan of the one to four cells its eps-box touches), then ST_DWithin on the
+#    sphere decides. The reports within 2·eps of the seeds are clustered, and the clusters
+#    holding a seed become hotspots.
 # Two hotspots that a new report links stay two until the next full refresh.
 INCREMENTAL_SQL = """
 CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
@@ -101,7 +105,7 @@ SELECT r.id, r.category_id, r.location, r.public_location, r.location::geography
 FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
 JOIN unnest(%(category_ids)s::bigint[], %(last_ids)s::bigint[]) AS run(category_id, last_id)
   ON run.category_id = r.category_id
-WHERE r.id > run.last_id AND r.id <= %(upto)s AND r.location IS NOT NULL
+WHERE r.id > run.last_id AND r.id > %(min_last_id)s AND r.id <= %(upto)s AND r.location IS NOT NULL
   AND r.created_at >= %(since)s AND r.created_at < %(until)s;
 
 CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
@@ -119,8 +123,10 @@ SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n,
     footprint = j.footprint, centroid = ST_Centroid(j.footprint), window_end = %(until)s, computed_at = %(until)s
 FROM (
     SELECT g.hotspot_id, g.n, g.open_n,
+           -- the hull of disks is the hull of their centres, padded: one buffer, not a union
            ST_Transform(ST_ConvexHull(ST_Collect(ST_Transform(hh.footprint, %(srid)s),
-                                                  ST_Buffer(ST_Transform(g.points, %(srid)s), g.eps / 2.0, 4))),
+                                                  ST_Buffer(ST_ConvexHull(ST_Transform(g.points, %(srid)s)),
+                                                            g.eps / 2.0, 4))),
                         4326) AS footprint
     FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
                  ST_Collect(public_location) AS points, max(eps) AS eps
@@ -130,12 +136,30 @@ FROM (
 WHERE h.id = j.hotspot_id;
 
 CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
-SELECT n.* FROM hotspot_new n
-WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
-  AND (SELECT count(*) FROM (SELECT 1 FROM incidents_report r  -- stop counting at minpoints
-                              WHERE r.category_id = n.category_id AND ST_DWithin(r.location::geography, n.gg, n.eps)
-                                AND r.created_at >= %(since)s AND r.created_at < %(until)s
-                              LIMIT n.minpoints) enough) >= n.minpoints;
+WITH lonely AS MATERIALIZED (  -- the new reports that joined no hotspot
+    SELECT n.*, n.eps / (111320.0 * cos(radians(least(abs(ST_Y(n.location)) + 0.01, 89)))) * 1.01 AS dx,
+           n.eps / 110574.0 * 1.01 AS dy  -- eps in degrees, rounded up: lookup keys, not distances
+    FROM hotspot_new n
+    WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
+)
+SELECT l.id, l.category_id, l.location, l.public_location, l.gg, l.is_open, l.eps, l.minpoints
+FROM lonely l
+WHERE (SELECT count(*) FROM (  -- stop counting at minpoints
+          SELECT 1 FROM (
+              SELECT r.location  -- index-only, from the buckets (0.01° cells) its eps-box touches
+              FROM (SELECT DISTINCT floor(px * 100)::int AS bx, floor(py * 100)::int AS by
+                    FROM (VALUES (ST_X(l.location) - l.dx, ST_Y(l.location) - l.dy),
+                                 (ST_X(l.location) + l.dx, ST_Y(l.location) - l.dy),
+                                 (ST_X(l.location) - l.dx, ST_Y(l.location) + l.dy),
+                                 (ST_X(l.location) + l.dx, ST_Y(l.location) + l.dy)) AS corner(px, py)) b
+              JOIN incidents_report r
+                ON r.category_id = l.category_id AND r.location IS NOT NULL
+               AND floor(ST_X(r.location) * 100)::int = b.bx AND floor(ST_Y(r.location) * 100)::int = b.by
+               AND r.created_at >= %(since)s AND r.created_at < %(until)s
+              OFFSET 0  -- keeps the exact test below out of the index scan
+          ) bucket
+          WHERE ST_DWithin(bucket.location::geography, l.gg, l.eps, false)
+          LIMIT l.minpoints) enough) >= l.minpoints;
 
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH region AS (
@@ -223,7 +247,7 @@ def refresh_around_new_reports(categories: list[Category], *, now: datetime, win
     runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories).order_by("category_id"))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     params = {"category_ids": [r.category_id for r in runs], "last_ids": [r.last_report_id for r in runs],
-              "upto": last_report_id,
+              "min_last_id": min((r.last_report_id for r in runs), default=0), "upto": last_report_id,
               "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:

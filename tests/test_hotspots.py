@@ -60,6 +60,17 @@ class HotspotTests(TestCase):
         self.assertTrue(Hotspot.objects.filter(pk=first.pk).exists())  # untouched, same row
         self.assertEqual(Hotspot.objects.exclude(pk=first.pk).get().report_count, 5)
 
+    def test_incremental_refresh_finds_a_new_cluster_across_bucket_edges(self):
+        # lon 105.76 and lat 10.04 are edges of the 0.01° cells the seed check looks reports up
+        # in: the five reports around that corner lie in four different cells.
+        refresh_hotspots(full=True, categories=[self.pothole])
+        corner = (105.76, 10.04)
+        for i in range(5):
+            pothole_near(corner, 15, 45 + 90 * i)
+        refresh_hotspots(categories=[self.pothole])
+        self.assertEqual(Hotspot.objects.count(), 2)
+        self.assertEqual(Hotspot.objects.order_by("-id").first().report_count, 5)
+
     def test_incremental_refresh_grows_a_touched_hotspot(self):
         refresh_hotspots(full=True, categories=[self.pothole])
         first = Hotspot.objects.get()

@@ -99,8 +99,12 @@ class Report(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="report_created_keyset"),
             models.Index(fields=["status", "department"], name="report_status_department"),
-            models.Index(fields=["category", "-created_at"], name="report_category_created"),
             models.Index(fields=["department", "-created_at", "-id"], name="report_department_created"),
+            # A category's reports of a time window, newest or oldest first; hotspots read them
+            # from this index alone (index-only scan, no heap visits): what DBSCAN and the
+            # footprints need.
+            models.Index(fields=["category", "created_at"], include=["id", "location", "public_location", "status"],
+                         name="report_hotspot_cover"),
             models.Index(fields=["acknowledge_due_at"], condition=Q(status="new", acknowledged_at__isnull=True, escalated_at__isnull=True),
                          name="report_awaiting_escalation"),
         ]
