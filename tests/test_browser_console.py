@@ -36,6 +36,8 @@ def city(transactional_db):
     # 35 m south of the national road with a 15 m GPS circle: the road authority's 30 m buffer
     # takes part of the circle, Construction the rest. Contested: the IOC decides.
     World.contested = pothole(*project(105.72, 10.05, 35, 180), "Ổ gà gần quốc lộ", accuracy=15)
+    ResponseTemplate.objects.create(title="Đã tiếp nhận", status="acknowledged",
+                                    body_vi="{department} đã tiếp nhận phản ánh {public_id}.", body_en="Received.")
     ResponseTemplate.objects.create(title="Đã khắc phục", status="resolved",
                                     body_vi="Đã vá ổ gà {public_id}. Cảm ơn bạn!", body_en="Fixed {public_id}.")
     return World
@@ -61,7 +63,10 @@ def test_agent_filters_overdue_acknowledges_replies_and_resolves(city, page, liv
     rows.first.locator("a.rid").click()
     page.click("button[name=acknowledge]")
     expect(page.locator(".current-status")).to_have_text("Đã tiếp nhận")
-    page.fill("#reply-message", "Đội sửa chữa sẽ đến trong sáng mai.")
+    page.select_option("#reply-template", label="Đã tiếp nhận")
+    reply = page.locator("#reply-message")
+    expect(reply).to_have_value(f"Sở Xây dựng đã tiếp nhận phản ánh {city.overdue.public_id}.")
+    reply.fill(reply.input_value() + " Đội sửa chữa sẽ đến trong sáng mai.")  # the template, edited
     page.click("#reply-form button[type=submit]")
     expect(page.locator(".timeline")).to_contain_text("Đội sửa chữa sẽ đến trong sáng mai.")
     page.select_option("#status", "resolved")
