@@ -38,11 +38,14 @@ from .models import Category, HotspotRun, Report
 #    category's reports of that bucket and window.
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
-SELECT category_id, n, open_n, ST_Transform(ST_Buffer(ST_ConvexHull(m), eps / 2.0, 4), 4326) AS hull,
-       ST_Transform(ST_Centroid(m), 4326) AS centre, key
+SELECT category_id, n, open_n, ST_Transform(ST_Buffer(ST_Transform(hull, %(srid)s), eps / 2.0, 4), 4326) AS hull,
+       centre, key
 FROM (
+    -- Hull and centre of a cluster a few hundred metres across are the same in lon/lat and in
+    -- metres to well under a centimetre: only the hull's few vertices go to the metric SRID,
+    -- for the buffer of eps/2 metres.
     SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n, max(eps) AS eps,
-           ST_Transform(ST_Collect(public_location), %(srid)s) AS m,  -- only the clustered few
+           ST_ConvexHull(ST_Collect(public_location)) AS hull, ST_Centroid(ST_Collect(public_location)) AS centre,
            row_number() OVER () AS key
     FROM (
         SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
