@@ -75,11 +75,14 @@ CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH previous AS (
     SELECT ce.key, count(*) AS n
     FROM hotspot_cells ce
-    JOIN incidents_report p  -- the bucket index: (category, x cell, y cell, created_at)
-      ON p.category_id = ce.category_id
-     AND floor(ST_X(p.location) * 100)::int = ce.x AND floor(ST_Y(p.location) * 100)::int = ce.y
-     AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
-    WHERE p.location IS NOT NULL AND ST_Covers(ce.hull, p.location) IS TRUE
+    CROSS JOIN LATERAL (
+        SELECT p.location FROM incidents_report p  -- the bucket index: (category, x cell, y cell, created_at)
+        WHERE p.category_id = ce.category_id AND p.location IS NOT NULL
+          AND floor(ST_X(p.location) * 100)::int = ce.x AND floor(ST_Y(p.location) * 100)::int = ce.y
+          AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
+        OFFSET 0  -- one index probe per cell, whatever the planner estimates for the temporary table
+    ) p
+    WHERE ST_Covers(ce.hull, p.location) IS TRUE
     GROUP BY ce.key
 )
 SELECT cl.category_id, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0) AS previous_n
