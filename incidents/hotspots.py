@@ -33,9 +33,9 @@ from .models import Category, HotspotRun, Report
 #    padded by eps/2, back in SRID 4326), centroid and counts.
 # 2. FULL_PREVIOUS_SQL: the previous window's reports counted per footprint. Each footprint
 #    lists the buckets it touches (0.01° cells, about 1.1 km: a lookup key, not a distance);
-#    the reports of a bucket come from the bucket index (migration 0004) before the exact
-#    ST_Covers test in SRID 4326: a few index probes per hotspot, each returning only the
-#    category's reports of that bucket and window.
+#    the reports of a bucket come from the bucket index (migration 0004, index-only) before
+#    the exact ST_Covers test in SRID 4326: a few index probes per hotspot, each returning
+#    only the category's reports of that bucket and window.
 FULL_CLUSTERS_SQL = """
 CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
 SELECT category_id, n, open_n, ST_Transform(ST_Buffer(ST_Transform(hull, %(srid)s), eps / 2.0, 4), 4326) AS hull,
@@ -61,24 +61,19 @@ FROM (
     WHERE cid IS NOT NULL
     GROUP BY category_id, cid
 ) g;
-CREATE TEMP TABLE hotspot_cells ON COMMIT DROP AS  -- the buckets each footprint touches
-SELECT key, category_id, hull, x, y
-FROM hotspot_clusters,
-     generate_series(floor(ST_XMin(hull) * 100)::int, floor(ST_XMax(hull) * 100)::int) AS x,
-     generate_series(floor(ST_YMin(hull) * 100)::int, floor(ST_YMax(hull) * 100)::int) AS y;
-ANALYZE hotspot_clusters;
-ANALYZE hotspot_cells;
 """
 
 FULL_PREVIOUS_SQL = """
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH previous AS (
     SELECT ce.key, count(*) AS n
-    FROM hotspot_cells ce
+    FROM hotspot_clusters ce
+    CROSS JOIN LATERAL generate_series(floor(ST_XMin(ce.hull) * 100)::int, floor(ST_XMax(ce.hull) * 100)::int) AS x
+    CROSS JOIN LATERAL generate_series(floor(ST_YMin(ce.hull) * 100)::int, floor(ST_YMax(ce.hull) * 100)::int) AS y
     CROSS JOIN LATERAL (
         SELECT p.location FROM incidents_report p  -- the bucket index: (category, x cell, y cell, created_at)
         WHERE p.category_id = ce.category_id AND p.location IS NOT NULL
-          AND floor(ST_X(p.location) * 100)::int = ce.x AND floor(ST_Y(p.location) * 100)::int = ce.y
+          AND floor(ST_X(p.location) * 100)::int = x AND floor(ST_Y(p.location) * 100)::int = y
           AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
         OFFSET 0  -- one index probe per cell, whatever the planner estimates for the temporary table
     ) p
@@ -88,7 +83,6 @@ WITH previous AS (
 SELECT cl.category_id, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0) AS previous_n
 FROM hotspot_clusters cl LEFT JOIN previous pr ON pr.key = cl.key;
 DROP TABLE hotspot_clusters;
-DROP TABLE hotspot_cells;
 """
 
 # Incremental refresh: what the reports added since the last run change, without clustering
