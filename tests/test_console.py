@@ -601,3 +601,18 @@ class ReviewRegressionTests(ConsoleWorld):
             "title": "x", "department": self.construction.pk, "status": "bogus", "body_vi": "x", "active": "on"})
         self.assertEqual(response.status_code, 400)
         self.assertFalse(ResponseTemplate.objects.exists())
+
+
+class TemplatePageTests(ConsoleWorld):
+    def test_a_department_manager_keeps_their_own_and_sees_the_shared_ones(self):
+        ResponseTemplate.objects.create(title="Chung", body_vi="Mẫu chung")
+        client = self.as_(self.manager)
+        response = client.post("/console/templates/", {"title": "Riêng", "department": self.construction.pk,
+                                                       "body_vi": "Mẫu của Sở", "active": "on"})
+        self.assertEqual(response.status_code, 302)
+        page = client.get("/console/templates/")
+        self.assertEqual([t.title for t in page.context["templates"]], ["Riêng"])
+        self.assertEqual([t.title for t in page.context["shared"]], ["Chung"])
+        shared = ResponseTemplate.objects.get(title="Chung")
+        self.assertEqual(client.get(f"/console/templates/{shared.pk}/").status_code, 404)  # not theirs to edit
+        self.assertEqual(self.as_(self.agent).get("/console/templates/").status_code, 404)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
@@ -545,7 +545,8 @@ class TemplateForm(forms.ModelForm):
         fields = ["title", "department", "category", "status", "body_vi", "body_en", "active"]
         widgets = {"body_vi": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4})}
 
-    status = forms.ChoiceField(label=_lazy("for status"), required=False, choices=[("", "—"), *Report.Status.choices])
+    status = forms.ChoiceField(label=gettext_lazy("For status"), required=False,
+                               choices=[("", gettext_lazy("any status")), *Report.Status.choices])
 
     def __init__(self, *args, scope: StaffScope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -554,7 +555,9 @@ class TemplateForm(forms.ModelForm):
             departments = departments.filter(pk__in=scope.managed_department_ids)
             self.fields["department"].required = True
         self.fields["department"].queryset = departments
+        self.fields["department"].empty_label = gettext_lazy("every department (shared)")
         self.fields["category"].queryset = Category.objects.filter(active=True)
+        self.fields["category"].empty_label = gettext_lazy("every category")
 
 
 @staff_required
@@ -572,5 +575,8 @@ def templates(request, template_id: int | None = None):
         form.save()
         messages.success(request, _("Template saved."))
         return redirect("console-templates")
-    return render(request, "console/templates.html", {"form": form, "templates": mine, "editing": instance},
+    shared = (ResponseTemplate.objects.filter(department__isnull=True, active=True).select_related("category")
+              if scope.managed_department_ids is not None else [])
+    return render(request, "console/templates.html", {"form": form, "templates": mine, "editing": instance,
+                                                      "shared": shared},
                   status=400 if request.method == "POST" else 200)
