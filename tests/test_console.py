@@ -454,6 +454,18 @@ class IncidentStatusTests(ConsoleWorld):
         self.assertEqual(response.status_code, 409)
         self.assertEqual(self.reload(self.report).status, "new")
 
+    def test_whole_incident_change_says_which_reports_could_not_follow(self):
+        other = pothole(metres_east=20)
+        transition_report(other.pk, "in_progress")
+        transition_report(other.pk, "resolved", message="Đã sửa")
+        incident = self.report.incident
+        incident.refresh_from_db()
+        response = self.as_(self.agent).post(f"/console/r/{self.report.public_id}/status/", {
+            "version": self.reload(self.report).version, "incident_version": incident.version,
+            "whole_incident": "1", "status": "acknowledged", "message": ""}, follow=True)
+        self.assertEqual(self.reload(self.report).status, "acknowledged")
+        self.assertIn(other.public_id, " ".join(str(m) for m in response.context["messages"]))
+
 
 class HostileInputTests(ConsoleWorld):
     def post(self, action, **data):
@@ -616,3 +628,4 @@ class TemplatePageTests(ConsoleWorld):
         shared = ResponseTemplate.objects.get(title="Chung")
         self.assertEqual(client.get(f"/console/templates/{shared.pk}/").status_code, 404)  # not theirs to edit
         self.assertEqual(self.as_(self.agent).get("/console/templates/").status_code, 404)
+

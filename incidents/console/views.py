@@ -310,8 +310,12 @@ def change_status(request, public_id: str):
             incident_version = int(request.POST.get("incident_version", ""))
         except ValueError:
             raise ValidationError({"incident_version": [_("Reload the page and try again.")]}) from None
-        return set_incident_status(r.incident_id, to, actor=request.user, message=message,
-                                   expected_version=incident_version)
+        change = set_incident_status(r.incident_id, to, actor=request.user, message=message,
+                                     expected_version=incident_version)
+        if change.skipped:
+            messages.warning(request, _("Not changed, their status does not allow it: %(ids)s.") % {
+                "ids": ", ".join(f"{public_id} ({status})" for public_id, status in change.skipped.items())})
+        return change
 
     return _act(request, public_id, action, _("Status changed."))
 
