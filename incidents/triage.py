@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from .clustering import merge_incidents
 from .models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
@@ -106,15 +107,31 @@ def reroute_report(report_id: int, department_id: int | None, reason: str, *, ac
     report.escalated_at = None
     report.acknowledge_due_at, report.resolve_due_at = due_times(report.category, now)
     fields = ["department", "assigned_to", "escalated_at", "acknowledge_due_at", "resolve_due_at"]
-    if routing is not None:
-        report.routing, report.routing_rule_id = routing, decision.rule_id
-        fields += ["routing", "routing_rule"]
+    if routing is None:  # a person decided: the public explanation says so, and no more
+        routing = {"reason": "not_ours" if not_ours else "rerouted", "rule": None,
+                   "text": {lang: _in(lang, department, not_ours) for lang in ("vi", "en")}}
+        rule_id = None
+    else:
+        rule_id = decision.rule_id
+    report.routing, report.routing_rule_id = routing, rule_id
+    fields += ["routing", "routing_rule"]
     _changed(report, fields)
     Incident.objects.filter(pk=report.incident_id, report_count__lte=1).update(department=department)
     _event(report, ReportEvent.Kind.REROUTED, actor, reason, {
         "from": before.code, "to": department.code, "by_rules": by_rules, "not_ours": not_ours})
+    # The citizen sees where it went (not why: the reason is internal).
+    _event(report, ReportEvent.Kind.ROUTED, actor, data={"rerouted": True}, public=True)
     enqueue_department_notice(report, department)
     return report
+
+
+def _in(lang: str, department: Department, not_ours: bool) -> str:
+    with override(lang):
+        name = department.name_en if lang == "en" and department.name_en else department.name_vi
+        if not_ours:
+            return _("The department it was sent to is not responsible; %(department)s will place it.") % {
+                "department": name}
+        return _("Staff sent it to %(department)s.") % {"department": name}
 
 
 def return_to_triage(report_id: int, reason: str, *, actor, expected_version: int | None = None) -> Report:

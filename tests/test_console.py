@@ -235,6 +235,11 @@ class ActionTests(ConsoleWorld):
         self.assertTrue(OutboxMessage.objects.filter(report=report, recipient="roads@example.vn").exists())
         # Now out of the agent's scope:
         self.assertEqual(self.as_(self.agent).get(f"/console/r/{report.public_id}/").status_code, 404)
+        # The citizen sees where it went, not the internal reason.
+        self.client.logout()
+        page = self.client.get(f"/r/{report.public_id}/")
+        self.assertContains(page, "Khu QLĐB", count=3)  # handled by, why, and the timeline
+        self.assertNotContains(page, "Thuộc quốc lộ")
 
     def test_not_our_responsibility_sends_it_back_to_the_operations_center(self):
         response = self.post(self.agent, "reroute", mode="not_ours", reason="Không thuộc thẩm quyền")
