@@ -384,6 +384,17 @@ class ListTests(ConsoleWorld):
         self.assertEqual([r["public_id"] for r in rows], [self.report.public_id])
         self.assertEqual(rows[0]["reporter_phone"], "0901234567")
 
+    def test_zoomed_out_map_gets_counts_on_a_grid_in_scope(self):
+        Report.objects.filter(pk=self.report.pk).update(resolve_due_at=timezone.now() - timedelta(hours=1))
+        pothole(metres_east=30)
+        box = {"bbox": "105.70,10.00,105.80,10.10", "zoom": "10"}
+        data = self.as_(self.agent).get("/console/cells.geojson", box).json()
+        self.assertEqual([f["properties"] for f in data["features"]], [{"count": 2, "open": 2, "overdue": 1}])
+        data = self.as_(self.other_agent).get("/console/cells.geojson", box).json()
+        self.assertEqual([f["properties"]["count"] for f in data["features"]], [1])  # only the road report
+        self.assertEqual(self.as_(self.agent).get("/console/cells.geojson", {**box, "zoom": "99"}).status_code, 400)
+        self.assertEqual(self.as_(self.agent).get("/console/cells.geojson", {"zoom": "10"}).status_code, 400)
+
     def test_map_points_are_exact_locations_with_overdue_flags(self):
         data = self.as_(self.agent).get("/console/points.geojson").json()
         self.assertEqual([f["id"] for f in data["features"]], [self.report.public_id])

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from ..api.geojson import localized
 from ..models import Report
-from ..selectors import Filters, _parse_when, add_bbox
+from ..selectors import CELL_PX, MAX_CELLS, Filters, _parse_when, _zoom, add_bbox
 from .access import StaffScope
 
 PAGE = 50
@@ -298,3 +298,38 @@ def nearby_reports(report: Report, scope: StaffScope, lang: str, radius_m: float
         cursor.execute(NEARBY_SQL.format(scope=clause), params)
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# Counts on a grid for a zoomed-out console map, like the public map's (selectors.AGGREGATE_SQL):
+# exact locations in web-mercator metres (EPSG:3857) snapped to cells of about CELL_PX screen
+# pixels, one feature per non-empty cell at the mean position of its reports, with how many are
+# open and overdue. At most MAX_CELLS cells, whatever the zoom.
+CELLS_SQL = f"""
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(q.m)), avg(ST_Y(q.m))), 3857), 4326), 6)::json,
+    'properties', json_build_object('count', count(*), 'open', count(*) FILTER (WHERE q.is_open),
+                                    'overdue', count(*) FILTER (WHERE q.overdue))
+)::text
+FROM (
+    SELECT ST_Transform(r.location, 3857) AS m, r.status = ANY(%(open_statuses)s) AS is_open, {OVERDUE_SQL} AS overdue
+    {FROM_SQL}
+    WHERE r.location IS NOT NULL AND {{where}}
+) q
+GROUP BY ST_SnapToGrid(q.m, %(cell_m)s)
+ORDER BY count(*) DESC
+LIMIT %(max_cells)s
+"""
+
+
+def map_cells(query: QueryDict, scope: StaffScope, user_id: int, lang: str) -> list[str]:
+    """Grid counts of the reports matching the filters, for the map's `zoom` and `bbox`."""
+    f = console_filters(query, scope, user_id, lang)
+    zoom = f.check(lambda: _zoom(query.get("zoom", "10")))
+    if not query.get("bbox"):
+        f.errors["bbox"] = [_("Use four numbers: min_lon,min_lat,max_lon,max_lat.")]
+    where = f.sql()
+    f.params.update(cell_m=156543.03392 / 2**zoom * CELL_PX, max_cells=MAX_CELLS)
+    with connection.cursor() as cursor:
+        cursor.execute(CELLS_SQL.format(where=where), f.params)
+        return [row[0] for row in cursor.fetchall()]

@@ -15,6 +15,7 @@ urlpatterns = [
          name="console-password"),
     path("", views.index, name="console"),
     path("points.geojson", views.points, name="console-points"),
+    path("cells.geojson", views.cells, name="console-cells"),
     path("reports.csv", views.export, name="console-export"),
     path("bulk/", views.bulk, name="console-bulk"),
     path("views/", views.save_view, name="console-save-view"),

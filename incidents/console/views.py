@@ -37,7 +37,7 @@ from ..triage import (BulkResult, add_note, approve_photo, assign_report, bulk_a
 from ..web.views import STATUS_STYLE, statuses
 from ..workflow import TRANSITIONS, Conflict, lock_report, transition_report
 from .access import StaffScope, report_in_scope, staff_required
-from .queries import MAP_LIMIT, SORTS, console_filters, map_features, report_list
+from .queries import SORTS, console_filters, map_cells, map_features, report_list
 
 User = get_user_model()
 PUBLIC_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -74,10 +74,10 @@ def index(request):
     if scope.department_ids is not None:
         departments = departments.filter(pk__in=scope.department_ids)
     config = {
-        "points_url": reverse("console-points"), "detail_url": "/console/r/", "statuses": statuses(),
-        "refresh_seconds": 30, "map_limit": MAP_LIMIT,
-        "text": {"overdue": _("overdue"), "too_many": _("Only the newest %(n)s are shown; zoom in or filter.") % {
-                     "n": MAP_LIMIT}, "failed": _("The reports could not be loaded."), "open": _("Open report"),
+        "points_url": reverse("console-points"), "cells_url": reverse("console-cells"), "points_from_zoom": 14,
+        "detail_url": "/console/r/", "statuses": statuses(),
+        "refresh_seconds": 30,
+        "text": {"overdue": _("overdue"), "zoom_in": _("Zoom in to see single reports."), "failed": _("The reports could not be loaded."), "open": _("Open report"),
                  "updated": _("Updated"), "reports": _("reports")},
     }
     m = with_script(lasso(base_map()), "Citypin.consoleMap(MAP)", js=["citypin/citypin.js", "citypin/console.js"],
@@ -109,6 +109,18 @@ def points(request):
         return JsonResponse(exc.message_dict, status=400)
     extra = f',"truncated":{"true" if truncated else "false"},"generated_at":"{timezone.now().isoformat()}"'
     response = HttpResponse(feature_collection(features, extra), content_type="application/geo+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_required
+def cells(request):
+    """Grid counts for the zoomed-out map: same filters and scope as the points."""
+    try:
+        features = map_cells(request.GET, request.scope, request.user.pk, _lang())
+    except ValidationError as exc:
+        return JsonResponse(exc.message_dict, status=400)
+    response = HttpResponse(feature_collection(features), content_type="application/geo+json")
     response["Cache-Control"] = "private, no-store"
     return response
 

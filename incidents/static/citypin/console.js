@@ -1,6 +1,6 @@
 /* The console's map: the reports of the list's filters (in the visible box), polled every
-   refresh_seconds; clustered status markers with overdue ones ringed; a heatmap and a hotspot
-   layer to toggle; a lasso (folium's Draw) that selects the reports inside a drawn shape; and
+   refresh_seconds; clustered status markers with overdue ones ringed when zoomed in, counts on
+   a grid when zoomed out or when there are too many; a heatmap and a hotspot layer to toggle; a lasso (folium's Draw) that selects the reports inside a drawn shape; and
    selection kept in step between map and list. User text is only set with textContent. */
 (function () {
   "use strict";
@@ -10,6 +10,7 @@
     var cfg = JSON.parse(document.getElementById("console-config").textContent);
     U.wardOutlines(map);
     var points = L.markerClusterGroup({maxClusterRadius: 45}).addTo(map);
+    var cells = L.layerGroup().addTo(map);  // grid counts are already aggregated: never clustered again
     var heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.35});
     var hotspots = L.layerGroup();
     var statusLine = document.getElementById("map-status");
@@ -41,7 +42,7 @@
       return box;
     }
     function show(data) {
-      points.clearLayers(); markers = {};
+      points.clearLayers(); cells.clearLayers(); markers = {};
       var heatPoints = [];
       data.features.forEach(function (f) {
         var c = f.geometry.coordinates, p = f.properties;
@@ -55,16 +56,42 @@
         heatPoints.push([c[1], c[0], p.overdue ? 1 : 0.6]);
       });
       heat.setLatLngs(heatPoints);
-      var when = new Date(data.generated_at);
-      statusLine.textContent = data.features.length + " " + cfg.text.reports + " · " + cfg.text.updated + " " + when.toLocaleTimeString() +
-        (data.truncated ? " · " + cfg.text.too_many : "");
+      statusLine.textContent = data.features.length + " " + cfg.text.reports + " · " + cfg.text.updated + " " +
+        new Date().toLocaleTimeString();
+    }
+    /* Zoomed out, or more reports than a map should carry: counts on a grid instead. */
+    function showCells(data) {
+      points.clearLayers(); cells.clearLayers(); markers = {};
+      var total = 0, heatPoints = [];
+      data.features.forEach(function (f) {
+        var c = f.geometry.coordinates, p = f.properties;
+        total += p.count;
+        heatPoints.push([c[1], c[0], Math.min(1, p.count / 10)]);
+        var size = Math.min(56, 22 + Math.round(Math.sqrt(p.count) * 3));
+        var label = U.el("span", {}, p.count);
+        L.marker([c[1], c[0]], {
+          icon: L.divIcon({className: "cell-pin" + (p.overdue ? " overdue" : ""), iconSize: [size, size], html: label.outerHTML}),
+          title: p.count + " " + cfg.text.reports + (p.overdue ? ", " + p.overdue + " " + cfg.text.overdue : "")
+        }).on("click", function () { map.setView([c[1], c[0]], Math.max(map.getZoom() + 2, cfg.points_from_zoom)); })
+          .addTo(cells);
+      });
+      heat.setLatLngs(heatPoints);
+      statusLine.textContent = total + " " + cfg.text.reports + " · " + cfg.text.zoom_in;
+    }
+    function get(url, mine, then) {
+      return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) { if (mine === seq) then(data); });
     }
     function load() {
       var mine = ++seq;
-      fetch(cfg.points_url + "?" + query(), {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (data) { if (mine === seq) show(data); })
-        .catch(function () { if (mine === seq) statusLine.textContent = cfg.text.failed; });
+      var cellsUrl = cfg.cells_url + "?" + query() + "&zoom=" + map.getZoom();
+      var done = map.getZoom() < cfg.points_from_zoom ? get(cellsUrl, mine, showCells)
+        : get(cfg.points_url + "?" + query(), mine, function (data) {
+            if (data.truncated) return get(cellsUrl, mine, showCells);
+            show(data);
+          });
+      done.catch(function () { if (mine === seq) statusLine.textContent = cfg.text.failed; });
     }
 
     /* Selection: list checkboxes, the lasso and marker clicks all go through here. */
