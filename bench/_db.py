@@ -89,6 +89,16 @@ SELECT setval(pg_get_serial_sequence('incidents_incident', 'id'), (SELECT max(id
 """
 
 
+def empty() -> None:
+    """Start from no reports (and nothing made from them)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE incidents_hotspot, incidents_hotspotrun, incidents_reportevent, "
+                       "incidents_outboxmessage, incidents_supporter, incidents_photo, incidents_report, "
+                       "incidents_incident RESTART IDENTITY CASCADE")
+
+
 def grow_to(target: int, days: int = 60) -> None:
     """Add synthetic reports, dated within the last `days`, until the table holds `target`."""
     from django.db import connection

@@ -128,10 +128,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
     rng = random.Random(5)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE incidents_hotspot, incidents_hotspotrun, incidents_reportevent, "
-                       "incidents_outboxmessage, incidents_supporter, incidents_photo, incidents_report, "
-                       "incidents_incident RESTART IDENTITY CASCADE")
+    _db.empty()
     ioc = Department.objects.get(is_operations_center=True)
     departments = list(Department.objects.filter(active=True, is_operations_center=False).order_by("code")[:10])
     qs = queries(args.queries, rng)

@@ -32,7 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from incidents.clustering import CANDIDATES_SQL, candidates  # noqa: E402
 from incidents.hotspots import refresh_hotspots  # noqa: E402
-from incidents.models import Category, Hotspot, HotspotRun, Report  # noqa: E402
+from incidents.models import Category, Hotspot, Report  # noqa: E402
 from incidents.services import ReportDraft, submit_report  # noqa: E402
 
 BARE_DWITHIN = """
@@ -155,10 +155,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2000)
     args = parser.parse_args()
     rng = random.Random(11)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE incidents_hotspot, incidents_hotspotrun, incidents_reportevent, "
-                       "incidents_outboxmessage, incidents_supporter, incidents_photo, incidents_report, "
-                       "incidents_incident RESTART IDENTITY CASCADE")
+    _db.empty()
     with connection.cursor() as cursor:  # intake needs points inside the jurisdiction
         cursor.execute("SELECT ST_X(d.geom), ST_Y(d.geom) FROM ST_Dump(ST_GeneratePoints("
                        "(SELECT boundary FROM geo_area WHERE kind = 'province' LIMIT 1), 300, 5)) d")

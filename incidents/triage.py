@@ -23,7 +23,7 @@ from .models import Department, Incident, Photo, Report, ReportEvent, StaffMembe
 from .outbox import enqueue_department_notice, enqueue_escalation_notice, enqueue_reply
 from .routing import OutsideJurisdiction, operations_center_at, route
 from .sla import due_times
-from .workflow import Conflict, clean_message, lock_report, transition_report
+from .workflow import Conflict, clean_message, lock_report
 
 ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
 

@@ -27,7 +27,7 @@ from ..models import Report
 from .access import StaffScope, staff_required
 from .charts import bar_chart, line_chart
 from .queries import OVERDUE_SQL
-from .views import spreadsheet_safe
+from .export import BOM, spreadsheet_safe
 
 PERIOD_WEEKS = 12
 
@@ -155,7 +155,7 @@ def dashboard_csv(request):
     data = figures(scope, by)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="citypin-{by}-figures-{timezone.localdate()}.csv"'
-    response.write("\ufeff")
+    response.write(BOM)
     writer = csv.writer(response)
     writer.writerow(COLUMNS)
     for row in data.rows:

@@ -12,7 +12,7 @@ from typing import Callable
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
@@ -30,25 +30,18 @@ from gis.models import Area
 
 from ..api.geojson import feature_collection
 from ..clustering import merge_incidents, set_incident_status, split_report_from_incident
-from ..models import (Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView,
-                      StaffMembership)
-from ..triage import (BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
+from ..models import Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView
+from ..triage import (ACTING_ROLES, BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
                       reply_to_report, reroute_report, return_to_triage, set_report_priority)
 from ..web.views import STATUS_STYLE, statuses
 from ..workflow import TRANSITIONS, Conflict, lock_report, transition_report
 from .access import StaffScope, report_in_scope, staff_required
-from .queries import SORTS, console_filters, map_cells, map_features, report_list
+from .export import BOM, spreadsheet_safe
+from .queries import SORTS, console_filters, export_rows, map_cells, map_features, nearby_reports, report_list
 
 User = get_user_model()
 PUBLIC_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
-
-def spreadsheet_safe(value):
-    """A CSV cell that a spreadsheet will not run as a formula (text a citizen typed may start
-    with =, +, - or @)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 FILTER_NAMES = ("status", "category", "department", "area", "priority", "overdue", "escalated", "assigned",
                 "created_after", "created_before", "q", "sort")
 
@@ -95,9 +88,15 @@ def index(request):
         "all_departments": Department.objects.filter(active=True),
         "triage_departments": list(Department.objects.filter(is_operations_center=True, active=True)
                                    .values_list("code", flat=True)),
-        "colleagues": _colleagues(scope), "bulk_result": request.session.pop("bulk_result", None),
+        "colleagues": _colleagues(scope.department_ids), "bulk_result": request.session.pop("bulk_result", None),
         "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW],
     })
+
+
+def _private_geojson(features: list[str], extra: str = "") -> HttpResponse:
+    response = HttpResponse(feature_collection(features, extra), content_type="application/geo+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_required
@@ -107,10 +106,7 @@ def points(request):
         features, truncated = map_features(request.GET, request.scope, request.user.pk, _lang())
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
-    extra = f',"truncated":{"true" if truncated else "false"},"generated_at":"{timezone.now().isoformat()}"'
-    response = HttpResponse(feature_collection(features, extra), content_type="application/geo+json")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_geojson(features, f',"truncated":{"true" if truncated else "false"}')
 
 
 @staff_required
@@ -120,9 +116,7 @@ def cells(request):
         features = map_cells(request.GET, request.scope, request.user.pk, _lang())
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
-    response = HttpResponse(feature_collection(features), content_type="application/geo+json")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_geojson(features)
 
 
 EXPORT_COLUMNS = ["public_id", "created_at", "status", "priority", "category", "department", "ward", "address",
@@ -139,8 +133,6 @@ def export(request):
         where = f.sql()
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
-    from .queries import export_rows
-
     class Echo:
         def write(self, value):
             return value
@@ -148,7 +140,7 @@ def export(request):
     writer = csv.writer(Echo())
 
     def lines():
-        yield "\ufeff"  # so spreadsheet programs read the Vietnamese as UTF-8
+        yield BOM
         yield writer.writerow(EXPORT_COLUMNS)
         for row in export_rows(where, f.params):
             yield writer.writerow([spreadsheet_safe(v) for v in row])
@@ -158,11 +150,12 @@ def export(request):
     return response
 
 
-def _colleagues(scope: StaffScope):
-    users = User.objects.filter(is_active=True, memberships__role__in=StaffMembership.Role.values).distinct()
-    if scope.department_ids is not None:
-        users = users.filter(memberships__department_id__in=scope.department_ids)
-    return users.order_by("username")
+def _colleagues(department_ids: list[int] | None):
+    """People who can be given work: the agents and managers of these departments (None: all)."""
+    users = User.objects.filter(is_active=True, memberships__role__in=ACTING_ROLES)
+    if department_ids is not None:
+        users = users.filter(memberships__department_id__in=department_ids)
+    return users.distinct().order_by("username")
 
 
 def _templates_for(report: Report) -> list[dict]:
@@ -185,8 +178,6 @@ def _detail_context(request, report: Report) -> dict:
     events = report.events.select_related("actor", "department").order_by("created_at", "id")
     nearby = []
     if report.location is not None:
-        from .queries import nearby_reports
-
         nearby = nearby_reports(report, scope, _lang())
     incident_reports = (scope.reports().filter(incident_id=report.incident_id).exclude(pk=report.pk)
                         .select_related("category").order_by("created_at")[:50])
@@ -208,10 +199,9 @@ def _detail_context(request, report: Report) -> dict:
         "nearby": nearby, "incident_reports": incident_reports, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status],
         "transitions": [Report.Status(s) for s in Report.Status.values if s in TRANSITIONS.get(report.status, ())],
-        "templates": _templates_for(report), "templates_json": _templates_for(report),
+        "templates": _templates_for(report),
         "can_act": scope.can_act(report.department_id), "can_manage": scope.can_manage(report.department_id),
-        "colleagues": User.objects.filter(is_active=True, memberships__department_id=report.department_id,
-                                          memberships__role__in=["agent", "manager"]).distinct().order_by("username"),
+        "colleagues": _colleagues([report.department_id]),
         "departments": Department.objects.filter(active=True).exclude(pk=report.department_id),
         "priorities": Report.Priority, "routing_text": report.routing.get("text", {}).get(_lang(), ""),
         "now": timezone.now(), "suggested": report.suggested_incident_id,
@@ -259,7 +249,7 @@ def _act(request, public_id: str, action: Callable[[Report, int | None], object]
     with the message and the current state (nothing is saved); success redirects."""
     report = report_in_scope(request.scope, public_id)
     if not request.scope.can_act(report.department_id):
-        raise Http404 if not request.scope.can_see(report.department_id) else _read_only()
+        raise PermissionDenied(_("Your role in this department is read-only."))
     try:
         version = _version(request)
         if versioned and version is None:  # the forms always send the version the actor saw
@@ -297,11 +287,6 @@ def _lock_in_scope(scope: StaffScope, report: Report) -> None:
     if not scope.can_act(department_id):
         raise ValidationError({"department": [_("Someone else sent this report to another department meanwhile.")]})
 
-
-def _read_only():
-    from django.core.exceptions import PermissionDenied
-
-    return PermissionDenied(_("Your role in this department is read-only."))
 
 
 @require_POST
