@@ -50,7 +50,7 @@ WHERE r.acknowledge_due_at IS NULL OR r.department_id <> ALL(%(departments)s::bi
 def spread(departments: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(SPREAD_SQL, {"departments": departments})
-        cursor.execute("VACUUM (ANALYZE) incidents_report")
+    _db.vacuum("incidents_report")
 
 
 def staff(username: str, department: Department) -> object:

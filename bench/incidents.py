@@ -7,8 +7,9 @@
    (target: latency ratio ≤ 1.2);
 3. refresh_hotspots at 100,000 and 1,000,000 recent reports (the table holds twice that: the
    synthetic reports span 60 days, the hotspot window is the last 30) against the bare
-   ST_ClusterDBSCAN query per category (target ≤ 1.5×), and an incremental refresh after 1%
-   new reports against a full one (target ≤ 0.2×).
+   ST_ClusterDBSCAN query per category (target ≤ 1.5×; the refresh shares its categories
+   among CITYPIN_HOTSPOT_SESSIONS sessions, and its figure on one session is printed too), and
+   an incremental refresh after 1% new reports against a full one (target ≤ 0.2×).
 
     make bench-incidents      (or: .venv/bin/python bench/incidents.py [--max 1000000])
 
@@ -28,6 +29,7 @@ _db.use_bench_database()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from incidents.clustering import CANDIDATES_SQL, candidates  # noqa: E402
@@ -141,11 +143,16 @@ def hotspots() -> float:
     one_query = _db.timed(bare_all, repeat=2)
     baseline = min(per_category, one_query)
     full = _db.timed(lambda: refresh_hotspots(full=True, now=now), repeat=2)
+    with override_settings(CITYPIN_HOTSPOT_SESSIONS=1):
+        alone = _db.timed(lambda: refresh_hotspots(full=True, now=now), repeat=2)
     print(f"3. hotspots over {label} recent reports, {len(categories)} categories")
     print(f"   baseline, bare ST_ClusterDBSCAN: {per_category:6.2f} s per category, {one_query:6.2f} s in one "
-          f"partitioned query; the faster is the baseline")
+          f"partitioned query (one session each); the faster is the baseline")
     print(f"   refresh_hotspots(full=True):     {full:6.2f} s   ratio {full / baseline:.2f}  "
-          f"(target ≤ 1.5); {Hotspot.objects.count()} hotspots")
+          f"(target ≤ 1.5); {Hotspot.objects.count()} hotspots; categories shared among "
+          f"{settings.CITYPIN_HOTSPOT_SESSIONS} sessions")
+    print(f"   the same on one session:         {alone:6.2f} s   ratio {alone / baseline:.2f}  "
+          f"(CITYPIN_HOTSPOT_SESSIONS=1)")
     return full
 
 

@@ -180,6 +180,9 @@ CITYPIN_SITE_URL = os.environ.get("CITYPIN_SITE_URL", "http://127.0.0.1:8000").r
 CITYPIN_WORKER_INTERVAL = float(os.environ.get("CITYPIN_WORKER_INTERVAL", "5"))
 # Seconds between the worker's hotspot refreshes (incremental; a full one runs daily).
 CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "60"))
+# Database sessions a full hotspot refresh shares its categories among (DBSCAN is one process's
+# work per category): the number of cores the database may spend on it. 1 keeps it to one.
+CITYPIN_HOTSPOT_SESSIONS = int(os.environ.get("CITYPIN_HOTSPOT_SESSIONS", "2"))
 # Prepared statements for the hot queries; turn off behind a transaction-pooling proxy.
 CITYPIN_PREPARED_STATEMENTS = os.environ.get("CITYPIN_PREPARED_STATEMENTS", "1") not in {"0", "false", "no", "off"}
 # Public id prefix, e.g. CT-2026-000123.

@@ -17,78 +17,84 @@ indexes.
 
 from __future__ import annotations
 
+import io
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import psycopg2
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from .models import Category, HotspotRun, Report
+from .models import Category, Hotspot, HotspotRun, Report
+from .prepared import PreparedQuery
 
-# Full refresh of several categories, in two statements into temporary tables (a SELECT into a
-# table may scan in parallel; an INSERT … SELECT may not, in PostgreSQL 15):
-# 1. FULL_CLUSTERS_SQL: DBSCAN partitioned by category, each partition with its category's eps
-#    and minpoints, in the metric SRID; one row per cluster with its footprint (convex hull
-#    padded by eps/2, back in SRID 4326), centroid and counts.
-# 2. FULL_PREVIOUS_SQL: the previous window's reports counted per footprint. Each footprint
-#    lists the buckets it touches (0.01° cells, about 1.1 km: a lookup key, not a distance);
-#    the reports of a bucket come from the bucket index (migration 0004, index-only) before
-#    the exact ST_Covers test in SRID 4326: a few index probes per hotspot, each returning
-#    only the category's reports of that bucket and window.
-FULL_CLUSTERS_SQL = """
-CREATE TEMP TABLE hotspot_clusters ON COMMIT DROP AS
-SELECT category_id, n, open_n, ST_Transform(ST_Buffer(ST_Transform(hull, %(srid)s), eps / 2.0, 4), 4326) AS hull,
-       centre, key
-FROM (
-    -- Hull and centre of a cluster a few hundred metres across are the same in lon/lat and in
-    -- metres to well under a centimetre: only the hull's few vertices go to the metric SRID,
-    -- for the buffer of eps/2 metres.
-    SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n, max(eps) AS eps,
-           ST_ConvexHull(ST_Collect(public_location)) AS hull, ST_Centroid(ST_Collect(public_location)) AS centre,
-           row_number() OVER () AS key
+# Full refresh, one category per statement (CATEGORY_CLUSTERS, prepared once per session):
+# 1. clusters: DBSCAN over the category's located reports of the window, read from the covering
+#    index report_hotspot_cover alone, in the metric SRID with the category's eps and minpoints;
+#    one row per cluster with its footprint (convex hull padded by eps/2 with citypin_pad, in
+#    the local metric scale), centroid and counts.
+# 2. previous: the previous window's reports counted per footprint. Each footprint lists the
+#    buckets it touches (0.01° cells, about 1.1 km: a lookup key, not a distance); the reports
+#    of a bucket come from the bucket index (migration 0004, index-only) before the exact
+#    ST_Covers test in SRID 4326: a few index probes per hotspot.
+# Footprints come back as hex EWKB; the refreshing transaction COPYs them into hotspot_fresh.
+CATEGORY_CLUSTERS_SQL = """
+WITH clusters AS MATERIALIZED (
+    SELECT row_number() OVER () AS key, n, open_n, ST_SetSRID(ST_MakePoint(x, y), 4326) AS centre,
+           citypin_pad(hull, eps / 2.0, y) AS footprint
     FROM (
-        SELECT pts.*, ST_ClusterDBSCAN(g, eps := eps, minpoints := minpoints) OVER (PARTITION BY category_id) AS cid
-        FROM (  -- from the covering index report_hotspot_cover alone, in category order: no sort
-            SELECT r.category_id, r.status = ANY(%(open_statuses)s) AS is_open,
-                   ST_Transform(r.location, %(srid)s) AS g, r.public_location,
-                   c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
-            FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
-            WHERE r.location IS NOT NULL AND r.created_at >= %(since)s AND r.created_at < %(until)s
-              AND r.id <= %(upto)s {only}
+        SELECT count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n, max(eps) AS eps,
+               ST_ConvexHull(ST_Collect(public_location)) AS hull,
+               avg(ST_X(public_location)) AS x, avg(ST_Y(public_location)) AS y  -- the centroid of the points
+        FROM (
+            SELECT r.status = ANY(%(open_statuses)s) AS is_open, r.public_location, c.eps,
+                   ST_ClusterDBSCAN(ST_Transform(r.location, %(srid)s), eps := c.eps, minpoints := c.minpoints) OVER () AS cid
+            FROM incidents_report r,
+                 (SELECT hotspot_eps_m::float8 AS eps, hotspot_min_points AS minpoints
+                  FROM incidents_category WHERE id = %(category_id)s) c
+            WHERE r.category_id = %(category_id)s AND r.location IS NOT NULL
+              AND r.created_at >= %(since)s AND r.created_at < %(until)s AND r.id <= %(upto)s
         ) pts
-    ) clustered
-    WHERE cid IS NOT NULL
-    GROUP BY category_id, cid
-) g;
-"""
-
-FULL_PREVIOUS_SQL = """
-CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
-WITH previous AS (
+        WHERE cid IS NOT NULL
+        GROUP BY cid
+    ) grouped
+),
+previous AS (
     SELECT ce.key, count(*) AS n
-    FROM hotspot_clusters ce
-    CROSS JOIN LATERAL generate_series(floor(ST_XMin(ce.hull) * 100)::int, floor(ST_XMax(ce.hull) * 100)::int) AS x
-    CROSS JOIN LATERAL generate_series(floor(ST_YMin(ce.hull) * 100)::int, floor(ST_YMax(ce.hull) * 100)::int) AS y
+    FROM clusters ce
+    CROSS JOIN LATERAL generate_series(floor(ST_XMin(ce.footprint) * 100)::int, floor(ST_XMax(ce.footprint) * 100)::int) AS x
+    CROSS JOIN LATERAL generate_series(floor(ST_YMin(ce.footprint) * 100)::int, floor(ST_YMax(ce.footprint) * 100)::int) AS y
     CROSS JOIN LATERAL (
         SELECT p.location FROM incidents_report p  -- the bucket index: (category, x cell, y cell, created_at)
-        WHERE p.category_id = ce.category_id AND p.location IS NOT NULL
+        WHERE p.category_id = %(category_id)s AND p.location IS NOT NULL
           AND floor(ST_X(p.location) * 100)::int = x AND floor(ST_Y(p.location) * 100)::int = y
           AND p.created_at >= %(previous_since)s AND p.created_at < %(since)s
-        OFFSET 0  -- one index probe per cell, whatever the planner estimates for the temporary table
+        OFFSET 0  -- one index probe per cell, whatever the planner estimates
     ) p
-    WHERE ST_Covers(ce.hull, p.location) IS TRUE
+    WHERE ST_Covers(ce.footprint, p.location) IS TRUE
     GROUP BY ce.key
 )
-SELECT cl.category_id, cl.hull, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0) AS previous_n
-FROM hotspot_clusters cl LEFT JOIN previous pr ON pr.key = cl.key;
-DROP TABLE hotspot_clusters;
+SELECT cl.footprint, cl.centre, cl.n, cl.open_n, coalesce(pr.n, 0)
+FROM clusters cl LEFT JOIN previous pr ON pr.key = cl.key
+"""
+CATEGORY_CLUSTERS = PreparedQuery("citypin_hotspot_clusters", CATEGORY_CLUSTERS_SQL, {
+    "category_id": "bigint", "since": "timestamptz", "until": "timestamptz", "previous_since": "timestamptz",
+    "upto": "bigint", "srid": "int", "open_statuses": "text[]"})
+
+FRESH_TABLE_SQL = """
+CREATE TEMP TABLE hotspot_fresh (category_id bigint, hull geometry, centre geometry, n int, open_n int,
+                                 previous_n int) ON COMMIT DROP;
 """
 
 # Incremental refresh: what the reports added since the last run change, without clustering
 # again (DBSCAN only grows clusters when points are added; points leaving the window are the
 # daily full refresh's business).
-# 1. A new report within eps of a hotspot of its category (GiST on footprint::geography) joins
+# 1. A new report within eps of a hotspot of its category (GiST on footprint) joins
 #    the nearest one: counts go up, the footprint becomes the hull of the old footprint and the
 #    new points padded by eps/2 (metres, in the metric SRID).
 # 2. A new report joining no hotspot is a seed if, with the reports of its category within eps
@@ -101,7 +107,10 @@ INCREMENTAL_SQL = """
 CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
 SELECT r.id, r.category_id, r.location, r.public_location, r.location::geography AS gg,
        r.status = ANY(%(open_statuses)s) AS is_open,
-       c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints
+       c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints,
+       -- eps in degrees, rounded up: a box for the geometry indexes, not a distance
+       c.hotspot_eps_m / (111320.0 * cos(radians(least(abs(ST_Y(r.location)) + 0.01, 89)))) * 1.01 AS dx,
+       c.hotspot_eps_m / 110574.0 * 1.01 AS dy
 FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
 JOIN unnest(%(category_ids)s::bigint[], %(last_ids)s::bigint[]) AS run(category_id, last_id)
   ON run.category_id = r.category_id
@@ -112,8 +121,9 @@ CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
 SELECT n.id AS report_id, near.id AS hotspot_id, n.public_location, n.is_open, n.eps
 FROM hotspot_new n
 CROSS JOIN LATERAL (
-    SELECT h.id FROM incidents_hotspot h
-    WHERE h.category_id = n.category_id AND ST_DWithin(h.footprint::geography, n.gg, n.eps)
+    SELECT h.id FROM incidents_hotspot h  -- GiST on footprint: the box, then the sphere decides
+    WHERE h.category_id = n.category_id AND h.footprint && ST_Expand(n.location, n.dx, n.dy)
+      AND ST_DWithin(h.footprint::geography, n.gg, n.eps)
     ORDER BY ST_Distance(h.footprint::geography, n.gg), h.id
     LIMIT 1
 ) near;
@@ -124,10 +134,8 @@ SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n,
 FROM (
     SELECT g.hotspot_id, g.n, g.open_n,
            -- the hull of disks is the hull of their centres, padded: one buffer, not a union
-           ST_Transform(ST_ConvexHull(ST_Collect(ST_Transform(hh.footprint, %(srid)s),
-                                                  ST_Buffer(ST_ConvexHull(ST_Transform(g.points, %(srid)s)),
-                                                            g.eps / 2.0, 4))),
-                        4326) AS footprint
+           ST_ConvexHull(ST_Collect(hh.footprint, citypin_pad(ST_ConvexHull(g.points), g.eps / 2.0,
+                                                              ST_Y(ST_Centroid(g.points))))) AS footprint
     FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
                  ST_Collect(public_location) AS points, max(eps) AS eps
           FROM hotspot_joined GROUP BY hotspot_id) g
@@ -137,9 +145,7 @@ WHERE h.id = j.hotspot_id;
 
 CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
 WITH lonely AS MATERIALIZED (  -- the new reports that joined no hotspot
-    SELECT n.*, n.eps / (111320.0 * cos(radians(least(abs(ST_Y(n.location)) + 0.01, 89)))) * 1.01 AS dx,
-           n.eps / 110574.0 * 1.01 AS dy  -- eps in degrees, rounded up: lookup keys, not distances
-    FROM hotspot_new n
+    SELECT n.* FROM hotspot_new n
     WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
 )
 SELECT l.id, l.category_id, l.location, l.public_location, l.gg, l.is_open, l.eps, l.minpoints
@@ -164,7 +170,7 @@ WHERE (SELECT count(*) FROM (  -- stop counting at minpoints
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH region AS (
     SELECT DISTINCT r.id, r.category_id, r.status = ANY(%(open_statuses)s) AS is_open,
-           ST_Transform(r.location, %(srid)s) AS g, ST_Transform(r.public_location, %(srid)s) AS pg, s.eps, s.minpoints
+           ST_Transform(r.location, %(srid)s) AS g, r.public_location, s.eps, s.minpoints
     FROM hotspot_seeds s
     JOIN incidents_report r ON r.category_id = s.category_id AND ST_DWithin(r.location::geography, s.gg, 2 * s.eps)
     WHERE r.created_at >= %(since)s AND r.created_at < %(until)s AND r.id <= %(upto)s
@@ -176,8 +182,9 @@ clustered AS (
 ),
 clusters AS (
     SELECT category_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
-           ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(pg)), max(eps) / 2.0, 4), 4326) AS hull,
-           ST_Transform(ST_Centroid(ST_Collect(pg)), 4326) AS centre
+           citypin_pad(ST_ConvexHull(ST_Collect(public_location)), max(eps) / 2.0,
+                       ST_Y(ST_Centroid(ST_Collect(public_location)))) AS hull,
+           ST_Centroid(ST_Collect(public_location)) AS centre
     FROM clustered
     WHERE cid IS NOT NULL
     GROUP BY category_id, cid
@@ -196,8 +203,7 @@ DROP TABLE hotspot_joined;
 DROP TABLE hotspot_seeds;
 """
 
-# The computed hotspots go through a temporary table (hotspot_fresh): a SELECT into a table may
-# run in parallel, an INSERT … SELECT may not (PostgreSQL 15).
+# The computed hotspots of both kinds of refresh are in the temporary table hotspot_fresh.
 STORE_SQL = """
 DELETE FROM incidents_hotspot WHERE {which};
 INSERT INTO incidents_hotspot (category_id, window_start, window_end, footprint, centroid, report_count,
@@ -216,34 +222,128 @@ class RefreshResult:
     full: list[str] = field(default_factory=list)
     incremental: list[str] = field(default_factory=list)
     hotspots: int = 0
+    sessions: int = 0  # database sessions the full refresh's clustering ran on
 
     def summary(self) -> str:
         return (f"hotspots: {self.hotspots} after {len(self.full)} full and "
                 f"{len(self.incremental)} incremental category refreshes")
 
 
-@transaction.atomic
-def refresh_full(categories: list[Category], *, now: datetime, window: timedelta) -> None:
-    """Recompute every hotspot of these categories (all of them in the same statements)."""
+def refresh_full(categories: list[Category], *, now: datetime, window: timedelta) -> int:
+    """Recompute every hotspot of these categories (in refresh_hotspots' transaction); returns
+    how many database sessions clustered them."""
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ids = [c.pk for c in categories]
-    params = {"category_ids": ids, "upto": last_report_id, "since": now - window, "until": now, "previous_since": now - 2 * window,
+    params = {"upto": last_report_id, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
-    # For every category at once, a parallel scan of the whole window beats the category index.
-    everyone = set(ids) >= set(Category.objects.values_list("pk", flat=True))
-    only = "" if everyone else "AND r.category_id = ANY(%(category_ids)s)"
-    with connection.cursor() as cursor:
-        cursor.execute(FULL_CLUSTERS_SQL.format(only=only), params)
-        cursor.execute(FULL_PREVIOUS_SQL, params)
-        cursor.execute(STORE_SQL.format(which="category_id = ANY(%(category_ids)s)"), params)
+    rows, sessions = _clusters_of(categories, params)
+    with connection.cursor() as cursor:  # COPY: hex EWKB is geometry's text form
+        cursor.execute(FRESH_TABLE_SQL)
+        cursor.copy_expert("COPY hotspot_fresh FROM STDIN",
+                           io.StringIO("".join("\t".join(map(str, row)) + "\n" for row in rows)))
+        cursor.execute(STORE_SQL.format(which="category_id = ANY(%(category_ids)s)"),
+                       {**params, "category_ids": [c.pk for c in categories]})
     HotspotRun.objects.bulk_create(
         [HotspotRun(category=c, last_report_id=last_report_id, full_at=now, ran_at=now) for c in categories],
         update_conflicts=True, unique_fields=["category"], update_fields=["last_report_id", "full_at", "ran_at"])
+    return sessions
 
 
-@transaction.atomic
+def _clusters_of(categories: list[Category], params: dict) -> tuple[list[tuple], int]:
+    """(category id, footprint, centre, n, open_n, previous_n) of every cluster of these
+    categories, and how many database sessions computed them.
+
+    DBSCAN is one process's work per category, so when the refresh has its own transaction and
+    has written nothing yet, the categories are shared among CITYPIN_HOTSPOT_SESSIONS database
+    sessions that all read this transaction's snapshot (pg_export_snapshot): the same data as
+    here, on every core. A transaction that has written (a caller's, or a test's) keeps the work:
+    other sessions could not see what it wrote."""
+    sessions = min(settings.CITYPIN_HOTSPOT_SESSIONS, len(categories))
+    with connection.cursor() as cursor:
+        snapshot = None
+        if sessions > 1 and not connection.savepoint_ids:  # a snapshot is exported from a transaction, not a savepoint
+            cursor.execute("SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_export_snapshot() END")
+            (snapshot,) = cursor.fetchone()
+        if snapshot is None:
+            return [row for category in categories for row in _category_clusters(cursor, category.pk, params)], 1
+    queue = _largest_first([c.pk for c in categories])
+    lock = threading.Lock()
+    session_params = connection.get_connection_params()  # the database Django uses, as Django connects
+
+    def work(_) -> list[tuple]:
+        rows = []
+        session = helper_sessions.take(session_params)
+        try:
+            with session.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                while True:
+                    with lock:
+                        if not queue:
+                            break
+                        category_id = queue.pop(0)
+                    rows.extend(_category_clusters(cursor, category_id, params))
+                cursor.execute("COMMIT")
+        except BaseException:
+            session.close()  # in an unknown state: not kept
+            raise
+        helper_sessions.give_back(session_params, session)
+        return rows
+
+    with ThreadPoolExecutor(sessions) as pool:
+        return [row for rows in pool.map(work, range(sessions)) for row in rows], sessions
+
+
+def _category_clusters(cursor, category_id: int, params: dict) -> list[tuple]:
+    CATEGORY_CLUSTERS.execute(cursor, {**params, "category_id": category_id})
+    return [(category_id, *row) for row in cursor.fetchall()]
+
+
+def _largest_first(category_ids: list[int]) -> list[int]:
+    """The categories by how many reports their hotspots held last time, largest first: the
+    longest jobs start first, so no session is left with one at the end."""
+    held = dict(Hotspot.objects.filter(category_id__in=category_ids).values_list("category_id")
+                .annotate(n=Sum("report_count")))
+    return sorted(category_ids, key=lambda pk: -held.get(pk, 0))
+
+
+class HelperSessions:
+    """The database sessions this process keeps for full refreshes: a new one costs more than
+    the clustering it takes on (each new backend loads PostGIS and PROJ: about 50 ms)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: list[tuple[int, dict, object]] = []
+
+    def take(self, params: dict):
+        with self._lock:
+            while self._idle:
+                pid, their_params, session = self._idle.pop()
+                if pid == os.getpid() and their_params == params and not session.closed:
+                    return session
+                if pid == os.getpid():
+                    session.close()  # (a forked child leaves its parent's sessions alone)
+        session = psycopg2.connect(**params)
+        session.autocommit = True
+        return session
+
+    def give_back(self, params: dict, session) -> None:
+        with self._lock:
+            self._idle.append((os.getpid(), params, session))
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for pid, _, session in idle:
+            if pid == os.getpid():
+                session.close()
+
+
+helper_sessions = HelperSessions()
+
+
 def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> None:
-    """Update the hotspots of these categories with the reports added since their last run."""
+    """Update the hotspots of these categories with the reports added since their last run (in
+    refresh_hotspots' transaction)."""
     runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories).order_by("category_id"))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     params = {"category_ids": [r.category_id for r in runs], "last_ids": [r.last_report_id for r in runs],
@@ -286,12 +386,10 @@ def _refresh_hotspots(full: bool, now: datetime | None, window: timedelta,
         elif run.last_report_id < newest and Report.objects.filter(category=category, id__gt=run.last_report_id).exists():
             around.append(category)
     if whole:
-        refresh_full(whole, now=now, window=window)
+        result.sessions = refresh_full(whole, now=now, window=window)
     if around:
         refresh_around_new_reports(around, now=now, window=window)
     result.full = [c.code for c in whole]
     result.incremental = [c.code for c in around]
-    from .models import Hotspot
-
     result.hotspots = Hotspot.objects.count()
     return result

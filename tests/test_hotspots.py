@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from django.test import TestCase
+import pytest
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from incidents.hotspots import refresh_hotspots
+from incidents.hotspots import helper_sessions, refresh_hotspots
 from incidents.models import Hotspot, HotspotRun, Report
 from incidents.services import ReportDraft, submit_report
 from incidents.workflow import transition_report
@@ -126,3 +127,63 @@ class SensitiveHotspotTests(TestCase):
         (x, y), = snapped
         self.assertAlmostEqual(hotspot.centroid.x, x, places=6)
         self.assertAlmostEqual(hotspot.centroid.y, y, places=6)
+
+
+def test_padding_is_in_metres_at_any_latitude(db):
+    """citypin_pad grows a shape by metres on the ellipsoid: the vertices of a point padded by
+    75 m lie 75 m from it (a 16-gon), near the equator, in Cần Thơ and far north."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for lat in (0.5, 10.03, 60.0):
+            cursor.execute("""
+                SELECT min(ST_Distance(v.geom::geography, p::geography)), max(ST_Distance(v.geom::geography, p::geography))
+                FROM (SELECT ST_SetSRID(ST_MakePoint(105.7, %s), 4326) AS p) pt,
+                     ST_DumpPoints(citypin_pad(pt.p, 75, %s)) v""", [lat, lat])
+            shortest, longest = cursor.fetchone()
+            assert 74.9 < shortest <= longest < 75.1, (lat, shortest, longest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_refresh_shares_categories_among_sessions_with_the_same_result():
+    """Committed reports in two categories: the refresh on two database sessions (reading the
+    refreshing transaction's snapshot) finds exactly what one session finds."""
+    class Place:
+        pass
+
+    build_world(Place)
+    for i in range(8):
+        pothole_near(CLUSTER, 10 + 12 * i, 45 * i)
+    for i in range(6):
+        lon, lat = project(105.77, 10.03, 8 * i, 60 * i)
+        submit_report(ReportDraft(category_code="encroachment", lon=lon, lat=lat), notify=False)
+    Report.objects.filter(pk=Report.objects.order_by("id").first().pk).update(
+        created_at=timezone.now() - timedelta(days=40))  # one in the previous window: a trend to count
+
+    def hotspots():
+        return sorted((h.category.code, h.report_count, h.open_count, h.previous_count, h.footprint.wkt,
+                       round(h.centroid.x, 9), round(h.centroid.y, 9)) for h in Hotspot.objects.all())
+
+    with override_settings(CITYPIN_HOTSPOT_SESSIONS=2):
+        shared = refresh_hotspots(full=True, now=timezone.now())
+        found_shared = hotspots()
+        again = refresh_hotspots(full=True, now=timezone.now())  # on the sessions kept from the first
+        helper_sessions.close()  # (the test database can be dropped at the end)
+        assert (again.sessions, hotspots()) == (2, found_shared)
+    with override_settings(CITYPIN_HOTSPOT_SESSIONS=1):
+        alone = refresh_hotspots(full=True, now=timezone.now())
+        found_alone = hotspots()
+    assert (shared.sessions, alone.sessions) == (2, 1)
+    assert [h[:4] for h in found_shared] == [("encroachment", 6, 6, 0), ("pothole", 7, 7, 1)]
+    assert found_shared == found_alone
+
+
+class RefreshInsideATransactionTests(TestCase):
+    def test_a_transaction_that_has_written_keeps_the_work_to_itself(self):
+        """Other sessions cannot see uncommitted reports, so none is asked to help."""
+        build_world(self)
+        for i in range(6):
+            pothole_near(CLUSTER, 10 + 12 * i, 60 * i)
+        with override_settings(CITYPIN_HOTSPOT_SESSIONS=2):
+            result = refresh_hotspots(full=True)
+        self.assertEqual((result.sessions, Hotspot.objects.get().report_count), (1, 6))

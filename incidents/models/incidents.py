@@ -47,7 +47,7 @@ class Hotspot(models.Model):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     footprint = models.PolygonField(srid=4326)  # convex hull of the cluster, padded by eps/2
-    centroid = models.PointField(srid=4326)
+    centroid = models.PointField(srid=4326, spatial_index=False)  # only shown, never searched
     report_count = models.PositiveIntegerField()
     open_count = models.PositiveIntegerField()
     previous_count = models.PositiveIntegerField(help_text=_("Reports in the same place in the previous window."))
