@@ -94,13 +94,14 @@ CREATE TEMP TABLE hotspot_fresh (category_id bigint, hull geometry, centre geome
 # Incremental refresh: what the reports added since the last run change, without clustering
 # again (DBSCAN only grows clusters when points are added; points leaving the window are the
 # daily full refresh's business).
-# 1. A new report within eps of a hotspot of its category (GiST on footprint) joins
-#    the nearest one: counts go up, the footprint becomes the hull of the old footprint and the
-#    new points padded by eps/2 (metres, in the metric SRID).
+# 1. A new report within eps of a hotspot of its category (GiST on footprint) joins the nearest
+#    one: counts go up, the footprint becomes the hull of the old footprint and the new points
+#    padded by eps/2. Distances near a new report are planar in metres at its latitude
+#    (citypin_local_metres), as exact as geodesics over a few hundred metres and much cheaper.
 # 2. A new report joining no hotspot is a seed if, with the reports of its category within eps
 #    of it, it reaches minpoints: the candidates come from the bucket index (0.01° cells, an
-#    index-only scan of the one to four cells its eps-box touches), then ST_DWithin on the
-#    sphere decides. The reports within 2·eps of the seeds are clustered, and the clusters
+#    index-only scan of the one to four cells its eps-box touches), then the distance in
+#    metres decides. The reports within 2·eps of the seeds are clustered, and the clusters
 #    holding a seed become hotspots.
 # Two hotspots that a new report links stay two until the next full refresh.
 INCREMENTAL_SQL = """
@@ -110,7 +111,8 @@ SELECT r.id, r.category_id, r.location, r.public_location, r.location::geography
        c.hotspot_eps_m::float8 AS eps, c.hotspot_min_points AS minpoints,
        -- eps in degrees, rounded up: a box for the geometry indexes, not a distance
        c.hotspot_eps_m / (111320.0 * cos(radians(least(abs(ST_Y(r.location)) + 0.01, 89)))) * 1.01 AS dx,
-       c.hotspot_eps_m / 110574.0 * 1.01 AS dy
+       c.hotspot_eps_m / 110574.0 * 1.01 AS dy,
+       ST_Y(r.location) AS lat, citypin_local_metres(r.location, ST_Y(r.location)) AS local  -- for distances
 FROM incidents_report r JOIN incidents_category c ON c.id = r.category_id
 JOIN unnest(%(category_ids)s::bigint[], %(last_ids)s::bigint[]) AS run(category_id, last_id)
   ON run.category_id = r.category_id
@@ -118,53 +120,61 @@ WHERE r.id > run.last_id AND r.id > %(min_last_id)s AND r.id <= %(upto)s AND r.l
   AND r.created_at >= %(since)s AND r.created_at < %(until)s;
 
 CREATE TEMP TABLE hotspot_joined ON COMMIT DROP AS
-SELECT n.id AS report_id, near.id AS hotspot_id, n.public_location, n.is_open, n.eps
+SELECT n.id AS report_id, near.id AS hotspot_id, near.inside, n.public_location, n.is_open, n.eps
 FROM hotspot_new n
 CROSS JOIN LATERAL (
-    SELECT h.id FROM incidents_hotspot h  -- GiST on footprint: the box, then the sphere decides
+    SELECT h.id,  -- GiST on footprint: the box, then the distance in metres
+           -- inside: its eps/2 disk lies in the footprint, which padding it would not change
+           ST_Covers(h.footprint, n.public_location)
+           AND NOT ST_DWithin(citypin_local_metres(ST_ExteriorRing(h.footprint), n.lat),
+                              citypin_local_metres(n.public_location, n.lat), n.eps / 2.0) AS inside
+    FROM incidents_hotspot h
     WHERE h.category_id = n.category_id AND h.footprint && ST_Expand(n.location, n.dx, n.dy)
-      AND ST_DWithin(h.footprint::geography, n.gg, n.eps)
-    ORDER BY ST_Distance(h.footprint::geography, n.gg), h.id
+      AND ST_DWithin(citypin_local_metres(h.footprint, n.lat), n.local, n.eps)
+    ORDER BY ST_Distance(citypin_local_metres(h.footprint, n.lat), n.local), h.id
     LIMIT 1
 ) near;
 
-UPDATE incidents_hotspot h
-SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n,
-    footprint = j.footprint, centroid = ST_Centroid(j.footprint), window_end = %(until)s, computed_at = %(until)s
-FROM (
-    SELECT g.hotspot_id, g.n, g.open_n,
-           -- the hull of disks is the hull of their centres, padded: one buffer, not a union
-           ST_ConvexHull(ST_Collect(hh.footprint, citypin_pad(ST_ConvexHull(g.points), g.eps / 2.0,
-                                                              ST_Y(ST_Centroid(g.points))))) AS footprint
-    FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n,
+WITH grown AS MATERIALIZED (  -- each footprint computed once (for it and its centroid)
+    SELECT g.hotspot_id, g.n, g.open_n, g.inside,
+           CASE WHEN g.inside THEN hh.footprint  -- (a footprint is convex: it already holds their pads)
+                -- the hull of disks is the hull of their centres, padded: one buffer, not a union
+                ELSE ST_ConvexHull(ST_Collect(hh.footprint, citypin_pad(ST_ConvexHull(g.points), g.eps / 2.0,
+                                                                        ST_Y(ST_Centroid(g.points))))) END AS footprint
+    FROM (SELECT hotspot_id, count(*) AS n, count(*) FILTER (WHERE is_open) AS open_n, bool_and(inside) AS inside,
                  ST_Collect(public_location) AS points, max(eps) AS eps
           FROM hotspot_joined GROUP BY hotspot_id) g
     JOIN incidents_hotspot hh ON hh.id = g.hotspot_id
-) j
+)
+UPDATE incidents_hotspot h
+SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n, footprint = j.footprint,
+    centroid = CASE WHEN j.inside THEN h.centroid ELSE ST_Centroid(j.footprint) END,
+    window_end = %(until)s, computed_at = %(until)s
+FROM grown j
 WHERE h.id = j.hotspot_id;
 
 CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
 WITH lonely AS MATERIALIZED (  -- the new reports that joined no hotspot
-    SELECT n.* FROM hotspot_new n
+    SELECT n.*, ST_Expand(n.location, n.dx, n.dy) AS box FROM hotspot_new n
     WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
 )
 SELECT l.id, l.category_id, l.location, l.public_location, l.gg, l.is_open, l.eps, l.minpoints
 FROM lonely l
 WHERE (SELECT count(*) FROM (  -- stop counting at minpoints
-          SELECT 1 FROM (
-              SELECT r.location  -- index-only, from the buckets (0.01° cells) its eps-box touches
-              FROM (SELECT DISTINCT floor(px * 100)::int AS bx, floor(py * 100)::int AS by
-                    FROM (VALUES (ST_X(l.location) - l.dx, ST_Y(l.location) - l.dy),
-                                 (ST_X(l.location) + l.dx, ST_Y(l.location) - l.dy),
-                                 (ST_X(l.location) - l.dx, ST_Y(l.location) + l.dy),
-                                 (ST_X(l.location) + l.dx, ST_Y(l.location) + l.dy)) AS corner(px, py)) b
-              JOIN incidents_report r
-                ON r.category_id = l.category_id AND r.location IS NOT NULL
-               AND floor(ST_X(r.location) * 100)::int = b.bx AND floor(ST_Y(r.location) * 100)::int = b.by
-               AND r.created_at >= %(since)s AND r.created_at < %(until)s
-              OFFSET 0  -- keeps the exact test below out of the index scan
+          SELECT 1
+          FROM generate_series(floor((ST_X(l.location) - l.dx) * 100)::int,  -- the columns of buckets
+                               floor((ST_X(l.location) + l.dx) * 100)::int) AS bx  -- (0.01° cells) its
+          CROSS JOIN LATERAL (                                                -- eps-box touches
+              SELECT r.location FROM incidents_report r  -- index-only, one range of the bucket index
+              WHERE r.category_id = l.category_id AND r.location IS NOT NULL
+                AND floor(ST_X(r.location) * 100)::int = bx
+                AND floor(ST_Y(r.location) * 100)::int BETWEEN floor((ST_Y(l.location) - l.dy) * 100)::int
+                                                           AND floor((ST_Y(l.location) + l.dy) * 100)::int
+                AND r.created_at >= %(since)s AND r.created_at < %(until)s
+              OFFSET 0  -- one index probe per column; the exact test below stays out of it
           ) bucket
-          WHERE ST_DWithin(bucket.location::geography, l.gg, l.eps, false)
+          WHERE bucket.location && l.box  -- a cheap test of the box first, then the distance in metres
+            AND ST_DWithin(citypin_local_metres(bucket.location, l.lat), l.local, l.eps)
           LIMIT l.minpoints) enough) >= l.minpoints;
 
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS

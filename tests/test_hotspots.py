@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -80,6 +81,23 @@ class HotspotTests(TestCase):
         hotspot = Hotspot.objects.get()
         self.assertEqual((hotspot.pk, hotspot.report_count), (first.pk, 9))
         self.assertTrue(hotspot.footprint.covers(Report.objects.latest("id").location))
+
+    def test_incremental_refresh_pads_the_footprint_only_where_a_report_reaches_past_it(self):
+        refresh_hotspots(full=True, categories=[self.pothole])
+        first = Hotspot.objects.get()
+        pothole_near(CLUSTER, 5, 90)  # its 75 m pad (eps/2) lies in the footprint already
+        refresh_hotspots(categories=[self.pothole])
+        inside = Hotspot.objects.get()
+        self.assertEqual(inside.report_count, 9)
+        self.assertTrue(inside.footprint.equals_exact(first.footprint, 1e-12))
+        self.assertTrue(inside.centroid.equals_exact(first.centroid, 1e-12))
+        pothole_near(CLUSTER, 200, 90)  # ~90 m east of the footprint, within eps (150 m)
+        refresh_hotspots(categories=[self.pothole])
+        grown = Hotspot.objects.get()
+        self.assertEqual(grown.report_count, 10)
+        self.assertTrue(grown.footprint.covers(first.footprint))
+        self.assertTrue(grown.footprint.covers(Point(*project(*CLUSTER, 260, 90), srid=4326)))  # 60 m past it
+        self.assertFalse(grown.footprint.covers(Point(*project(*CLUSTER, 290, 90), srid=4326)))  # 90 m past it
 
     def test_nothing_new_means_nothing_recomputed(self):
         refresh_hotspots(full=True, categories=[self.pothole])

@@ -8,6 +8,9 @@
   metric scale at latitude `lat` (WGS 84 lengths of a degree of latitude and of longitude
   there). For a footprint a few hundred metres across this is the buffer in a metric SRID to a
   few centimetres, without projecting the shape there and back (which cost twice the buffer).
+- citypin_local_metres(shape, lat): the shape scaled to metres at latitude `lat`; planar
+  distances in it between shapes near that latitude are metres on the ellipsoid (to 0.01 % over
+  a few hundred metres), at the cost of a multiplication instead of a geodesic.
 """
 
 import django.contrib.gis.db.models.fields
@@ -21,6 +24,9 @@ PAD_SQL = f"""
 CREATE OR REPLACE FUNCTION citypin_pad(shape geometry, metres float8, lat float8) RETURNS geometry
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT ST_Scale(ST_Buffer(ST_Scale(shape, {LON_M} / {LAT_M}, 1), metres / {LAT_M}, 4), {LAT_M} / {LON_M}, 1) $$;
+CREATE OR REPLACE FUNCTION citypin_local_metres(shape geometry, lat float8) RETURNS geometry
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ST_Scale(shape, {LON_M}, {LAT_M}) $$;
 """
 
 
@@ -40,5 +46,6 @@ class Migration(migrations.Migration):
             "DROP INDEX incidents_hotspot_footprint_geog;",
             "CREATE INDEX incidents_hotspot_footprint_geog ON incidents_hotspot USING gist ((footprint::geography));",
         ),
-        migrations.RunSQL(PAD_SQL, "DROP FUNCTION citypin_pad(geometry, float8, float8);"),
+        migrations.RunSQL(PAD_SQL, "DROP FUNCTION citypin_pad(geometry, float8, float8); "
+                                   "DROP FUNCTION citypin_local_metres(geometry, float8);"),
     ]
