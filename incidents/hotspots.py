@@ -1,18 +1,18 @@
 """Hotspots: places where one category keeps being reported, found with DBSCAN in PostGIS.
 
-For each category, FULL_CLUSTERS_SQL clusters the located reports of a rolling window (default the
-last 30 days) with ST_ClusterDBSCAN in the deployment's metric SRID (CITYPIN_METRIC_SRID,
-metres), with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_points). Each
-cluster becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the
-count of reports in the same footprint during the previous window (the trend). Footprints and
-centroids are drawn from the reports' public points, so a hotspot of a category published with
-a reduced precision gives nothing finer away; the clustering itself uses the exact points.
+A full refresh clusters each category's located reports of a rolling window (default the last
+30 days) with ST_ClusterDBSCAN in the deployment's metric SRID (CITYPIN_METRIC_SRID, metres),
+with the category's eps (hotspot_eps_m) and minpoints (hotspot_min_points): CATEGORY_CLUSTERS,
+one statement per category, shared among database sessions (see _on_sessions). Each cluster
+becomes a Hotspot: its convex hull padded by eps/2, its centroid, its counts, and the count of
+reports in the same footprint during the previous window (the trend). Footprints and centroids
+are drawn from the reports' public points, so a hotspot of a category published with a reduced
+precision gives nothing finer away; the clustering itself uses the exact points.
 
-Incremental refresh (INCREMENTAL_SQL): only categories with reports newer than their last run,
-and only what those reports change: they grow the hotspot they fall in, or start a new one
-where they complete a cluster. The daily full refresh recomputes everything exactly (merges,
-reports leaving the window). Every distance test is ST_DWithin on geography, served by GiST
-indexes.
+An incremental refresh (INCREMENTAL_SQL, SEEDS, AROUND_SEEDS_SQL) looks only at categories with
+reports newer than their last run, and only at what those reports change: they grow the hotspot
+they fall near, or start a new one where they complete a cluster. The daily full refresh
+recomputes everything exactly (merges, reports leaving the window).
 """
 
 from __future__ import annotations
@@ -98,11 +98,12 @@ CREATE TEMP TABLE hotspot_fresh (category_id bigint, hull geometry, centre geome
 #    one: counts go up, the footprint becomes the hull of the old footprint and the new points
 #    padded by eps/2. Distances near a new report are planar in metres at its latitude
 #    (citypin_local_metres), as exact as geodesics over a few hundred metres and much cheaper.
-# 2. A new report joining no hotspot is a seed if, with the reports of its category within eps
-#    of it, it reaches minpoints: the candidates come from the bucket index (0.01° cells, an
-#    index-only scan of the one to four cells its eps-box touches), then the distance in
-#    metres decides. The reports within 2·eps of the seeds are clustered, and the clusters
-#    holding a seed become hotspots.
+# 2. A new report joining no hotspot (LONELY_SQL) is a seed if, with the reports of its category
+#    within eps of it, it reaches minpoints (SEEDS, shared among sessions like the full
+#    refresh): the candidates come from the bucket index (0.01° cells; an index-only range per
+#    column of cells its eps-box touches), then the box and the distance in metres decide.
+#    The reports within 2·eps of the seeds are clustered, and the clusters holding a seed
+#    become hotspots (AROUND_SEEDS_SQL).
 # Two hotspots that a new report links stay two until the next full refresh.
 INCREMENTAL_SQL = """
 CREATE TEMP TABLE hotspot_new ON COMMIT DROP AS
@@ -153,29 +154,58 @@ SET report_count = h.report_count + j.n, open_count = h.open_count + j.open_n, f
 FROM grown j
 WHERE h.id = j.hotspot_id;
 
-CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
-WITH lonely AS MATERIALIZED (  -- the new reports that joined no hotspot
-    SELECT n.*, ST_Expand(n.location, n.dx, n.dy) AS box FROM hotspot_new n
-    WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
-)
-SELECT l.id, l.category_id, l.location, l.public_location, l.gg, l.is_open, l.eps, l.minpoints
-FROM lonely l
+"""
+
+# The new reports that joined no hotspot, for the seed check.
+LONELY_SQL = """
+SELECT n.id, n.category_id, ST_X(n.location), ST_Y(n.location), n.eps, n.minpoints
+FROM hotspot_new n
+WHERE NOT EXISTS (SELECT 1 FROM hotspot_joined j WHERE j.report_id = n.id)
+"""
+
+# Which of these reports are seeds: with the reports of their category within eps of them, they
+# reach minpoints (one statement for a share of them, so the share can go to another session).
+SEEDS_SQL = """
+SELECT l.id
+FROM (
+    SELECT l.*, ST_Expand(l.location, l.dx, l.dy) AS box,
+           citypin_local_metres(l.location, l.lat) AS local  -- for distances
+    FROM (
+        SELECT l.*, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326) AS location,
+               -- eps in degrees, rounded up: a box and the buckets it touches, not a distance
+               l.eps / (111320.0 * cos(radians(least(abs(l.lat) + 0.01, 89)))) * 1.01 AS dx,
+               l.eps / 110574.0 * 1.01 AS dy
+        FROM unnest(%(ids)s::bigint[], %(categories)s::bigint[], %(lons)s::float8[], %(lats)s::float8[],
+                    %(eps)s::float8[], %(minpoints)s::int[]) AS l(id, category_id, lon, lat, eps, minpoints)
+        OFFSET 0
+    ) l
+    OFFSET 0  -- each computed once per report
+) l
 WHERE (SELECT count(*) FROM (  -- stop counting at minpoints
           SELECT 1
-          FROM generate_series(floor((ST_X(l.location) - l.dx) * 100)::int,  -- the columns of buckets
-                               floor((ST_X(l.location) + l.dx) * 100)::int) AS bx  -- (0.01° cells) its
-          CROSS JOIN LATERAL (                                                -- eps-box touches
+          FROM generate_series(floor((l.lon - l.dx) * 100)::int,  -- the columns of buckets (0.01° cells)
+                               floor((l.lon + l.dx) * 100)::int) AS bx  -- its eps-box touches
+          CROSS JOIN LATERAL (
               SELECT r.location FROM incidents_report r  -- index-only, one range of the bucket index
               WHERE r.category_id = l.category_id AND r.location IS NOT NULL
                 AND floor(ST_X(r.location) * 100)::int = bx
-                AND floor(ST_Y(r.location) * 100)::int BETWEEN floor((ST_Y(l.location) - l.dy) * 100)::int
-                                                           AND floor((ST_Y(l.location) + l.dy) * 100)::int
+                AND floor(ST_Y(r.location) * 100)::int BETWEEN floor((l.lat - l.dy) * 100)::int
+                                                           AND floor((l.lat + l.dy) * 100)::int
                 AND r.created_at >= %(since)s AND r.created_at < %(until)s
               OFFSET 0  -- one index probe per column; the exact test below stays out of it
           ) bucket
-          WHERE bucket.location && l.box  -- a cheap test of the box first, then the distance in metres
+          WHERE bucket.location && l.box  -- the box first, then the distance in metres
             AND ST_DWithin(citypin_local_metres(bucket.location, l.lat), l.local, l.eps)
-          LIMIT l.minpoints) enough) >= l.minpoints;
+          LIMIT l.minpoints) enough) >= l.minpoints
+"""
+SEEDS = PreparedQuery("citypin_hotspot_seeds", SEEDS_SQL, {
+    "ids": "bigint[]", "categories": "bigint[]", "lons": "float8[]", "lats": "float8[]", "eps": "float8[]",
+    "minpoints": "int[]", "since": "timestamptz", "until": "timestamptz"})
+
+# The reports within 2·eps of the seeds, clustered; the clusters holding a seed become hotspots.
+AROUND_SEEDS_SQL = """
+CREATE TEMP TABLE hotspot_seeds ON COMMIT DROP AS
+SELECT n.id, n.category_id, n.gg, n.eps, n.minpoints FROM hotspot_new n WHERE n.id = ANY(%(seed_ids)s);
 
 CREATE TEMP TABLE hotspot_fresh ON COMMIT DROP AS
 WITH region AS (
@@ -232,7 +262,7 @@ class RefreshResult:
     full: list[str] = field(default_factory=list)
     incremental: list[str] = field(default_factory=list)
     hotspots: int = 0
-    sessions: int = 0  # database sessions the full refresh's clustering ran on
+    sessions: int = 0  # database sessions the work was shared among (at most)
 
     def summary(self) -> str:
         return (f"hotspots: {self.hotspots} after {len(self.full)} full and "
@@ -245,7 +275,8 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     params = {"upto": last_report_id, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
-    rows, sessions = _clusters_of(categories, params)
+    rows, sessions = _on_sessions(_shareable_snapshot(), _largest_first([c.pk for c in categories]),
+                                  lambda cursor, category_id: _category_clusters(cursor, category_id, params))
     with connection.cursor() as cursor:  # COPY: hex EWKB is geometry's text form
         cursor.execute(FRESH_TABLE_SQL)
         cursor.copy_expert("COPY hotspot_fresh FROM STDIN",
@@ -256,51 +287,6 @@ def refresh_full(categories: list[Category], *, now: datetime, window: timedelta
         [HotspotRun(category=c, last_report_id=last_report_id, full_at=now, ran_at=now) for c in categories],
         update_conflicts=True, unique_fields=["category"], update_fields=["last_report_id", "full_at", "ran_at"])
     return sessions
-
-
-def _clusters_of(categories: list[Category], params: dict) -> tuple[list[tuple], int]:
-    """(category id, footprint, centre, n, open_n, previous_n) of every cluster of these
-    categories, and how many database sessions computed them.
-
-    DBSCAN is one process's work per category, so when the refresh has its own transaction and
-    has written nothing yet, the categories are shared among CITYPIN_HOTSPOT_SESSIONS database
-    sessions that all read this transaction's snapshot (pg_export_snapshot): the same data as
-    here, on every core. A transaction that has written (a caller's, or a test's) keeps the work:
-    other sessions could not see what it wrote."""
-    sessions = min(settings.CITYPIN_HOTSPOT_SESSIONS, len(categories))
-    with connection.cursor() as cursor:
-        snapshot = None
-        if sessions > 1 and not connection.savepoint_ids:  # a snapshot is exported from a transaction, not a savepoint
-            cursor.execute("SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_export_snapshot() END")
-            (snapshot,) = cursor.fetchone()
-        if snapshot is None:
-            return [row for category in categories for row in _category_clusters(cursor, category.pk, params)], 1
-    queue = _largest_first([c.pk for c in categories])
-    lock = threading.Lock()
-    session_params = connection.get_connection_params()  # the database Django uses, as Django connects
-
-    def work(_) -> list[tuple]:
-        rows = []
-        session = helper_sessions.take(session_params)
-        try:
-            with session.cursor() as cursor:
-                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-                while True:
-                    with lock:
-                        if not queue:
-                            break
-                        category_id = queue.pop(0)
-                    rows.extend(_category_clusters(cursor, category_id, params))
-                cursor.execute("COMMIT")
-        except BaseException:
-            session.close()  # in an unknown state: not kept
-            raise
-        helper_sessions.give_back(session_params, session)
-        return rows
-
-    with ThreadPoolExecutor(sessions) as pool:
-        return [row for rows in pool.map(work, range(sessions)) for row in rows], sessions
 
 
 def _category_clusters(cursor, category_id: int, params: dict) -> list[tuple]:
@@ -314,6 +300,55 @@ def _largest_first(category_ids: list[int]) -> list[int]:
     held = dict(Hotspot.objects.filter(category_id__in=category_ids).values_list("category_id")
                 .annotate(n=Sum("report_count")))
     return sorted(category_ids, key=lambda pk: -held.get(pk, 0))
+
+
+# Sharing the work among database sessions. DBSCAN, and the seed check of the incremental
+# refresh, are one process's work per statement; so when the refresh has its own transaction and
+# has written nothing yet, its snapshot is exported (pg_export_snapshot) and the statements are
+# shared among CITYPIN_HOTSPOT_SESSIONS sessions that read the same data, on every core. A
+# transaction that has written (a caller's, or a test's) keeps the work: no other session could
+# see what it wrote.
+def _shareable_snapshot() -> str | None:
+    if settings.CITYPIN_HOTSPOT_SESSIONS < 2 or connection.savepoint_ids:  # exported from a transaction,
+        return None                                                         # not a savepoint
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_export_snapshot() END")
+        return cursor.fetchone()[0]
+
+
+def _on_sessions(snapshot: str | None, jobs: list, run) -> tuple[list, int]:
+    """The rows of run(cursor, job) for every job, and how many sessions ran them: this one
+    without a snapshot, else helper sessions reading it, each taking the next job when free."""
+    if snapshot is None or len(jobs) < 2:
+        with connection.cursor() as cursor:
+            return [row for job in jobs for row in run(cursor, job)], 1
+    sessions = min(settings.CITYPIN_HOTSPOT_SESSIONS, len(jobs))
+    queue = list(jobs)
+    lock = threading.Lock()
+    session_params = connection.get_connection_params()  # the database Django uses, as Django connects
+
+    def work(_) -> list:
+        rows = []
+        session = helper_sessions.take(session_params)
+        try:
+            with session.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                while True:
+                    with lock:
+                        if not queue:
+                            break
+                        job = queue.pop(0)
+                    rows.extend(run(cursor, job))
+                cursor.execute("COMMIT")
+        except BaseException:
+            session.close()  # in an unknown state: not kept
+            raise
+        helper_sessions.give_back(session_params, session)
+        return rows
+
+    with ThreadPoolExecutor(sessions) as pool:
+        return [row for rows in pool.map(work, range(sessions)) for row in rows], sessions
 
 
 class HelperSessions:
@@ -351,19 +386,38 @@ class HelperSessions:
 helper_sessions = HelperSessions()
 
 
-def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> None:
+def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> int:
     """Update the hotspots of these categories with the reports added since their last run (in
-    refresh_hotspots' transaction)."""
-    runs = list(HotspotRun.objects.select_for_update().filter(category__in=categories).order_by("category_id"))
+    refresh_hotspots' transaction, whose lock keeps other refreshes out); returns how many
+    database sessions checked the seeds."""
+    runs = list(HotspotRun.objects.filter(category__in=categories).order_by("category_id"))
     last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    snapshot = _shareable_snapshot()
     params = {"category_ids": [r.category_id for r in runs], "last_ids": [r.last_report_id for r in runs],
               "min_last_id": min((r.last_report_id for r in runs), default=0), "upto": last_report_id,
               "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     with connection.cursor() as cursor:
         cursor.execute(INCREMENTAL_SQL, params)
+        cursor.execute(LONELY_SQL)
+        lonely = cursor.fetchall()
+    shares = settings.CITYPIN_HOTSPOT_SESSIONS if snapshot else 1
+    seed_ids, sessions = _on_sessions(snapshot, [share for share in (lonely[i::shares] for i in range(shares)) if share],
+                               lambda cursor, share: _seeds(cursor, share, params))
+    with connection.cursor() as cursor:
+        cursor.execute(AROUND_SEEDS_SQL, {**params, "seed_ids": seed_ids})
         cursor.execute(STORE_SQL.format(which="FALSE"), params)  # only additions
     HotspotRun.objects.filter(pk__in=[r.pk for r in runs]).update(last_report_id=last_report_id, ran_at=now)
+    return sessions
+
+
+def _seeds(cursor, lonely: list[tuple], params: dict) -> list[int]:
+    # Each column as one array literal ('{1,2,3}'): a list would become ARRAY[1, 2, 3], which
+    # PostgreSQL parses element by element (thousands of them: slower than the check itself).
+    ids, categories, lons, lats, eps, minpoints = ("{%s}" % ",".join(map(repr, column)) for column in zip(*lonely))
+    SEEDS.execute(cursor, {"ids": ids, "categories": categories, "lons": lons, "lats": lats, "eps": eps,
+                           "minpoints": minpoints, "since": params["since"], "until": params["until"]})
+    return [seed for (seed,) in cursor.fetchall()]
 
 
 def refresh_hotspots(full: bool = False, now: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
@@ -376,7 +430,14 @@ def refresh_hotspots(full: bool = False, now: datetime | None = None, window: ti
         # sees what the first wrote. The lock lasts until this transaction ends.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HOTSPOT_LOCK])
-        return _refresh_hotspots(full, now, window, categories)
+        result = _refresh_hotspots(full, now, window, categories)
+    if result.full and not connection.in_atomic_block:
+        # A full refresh replaces its rows; the incremental refreshes that follow every minute
+        # probe the footprint index, which the dead rows would slow (measured: twice as slow
+        # after a few full refreshes) until autovacuum came by.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) incidents_hotspot")
+    return result
 
 
 HOTSPOT_LOCK = 0x43495459_0001  # "CITY", 1: this deployment's hotspot refresh
@@ -398,7 +459,7 @@ def _refresh_hotspots(full: bool, now: datetime | None, window: timedelta,
     if whole:
         result.sessions = refresh_full(whole, now=now, window=window)
     if around:
-        refresh_around_new_reports(around, now=now, window=window)
+        result.sessions = max(result.sessions, refresh_around_new_reports(around, now=now, window=window))
     result.full = [c.code for c in whole]
     result.incremental = [c.code for c in around]
     result.hotspots = Hotspot.objects.count()

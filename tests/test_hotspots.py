@@ -195,6 +195,15 @@ def test_full_refresh_shares_categories_among_sessions_with_the_same_result():
     assert [h[:4] for h in found_shared] == [("encroachment", 6, 6, 0), ("pothole", 7, 7, 1)]
     assert found_shared == found_alone
 
+    # New reports, committed: a new cluster, whose seeds the two sessions check between them.
+    for i in range(5):
+        pothole_near((105.715, 10.08), 8 * i, 72 * i)
+    with override_settings(CITYPIN_HOTSPOT_SESSIONS=2):
+        around = refresh_hotspots(now=timezone.now())
+        helper_sessions.close()  # (the test database can be dropped at the end)
+    assert (around.incremental, around.sessions) == (["pothole"], 2)
+    assert [h[:4] for h in hotspots()] == [("encroachment", 6, 6, 0), ("pothole", 5, 5, 0), ("pothole", 7, 7, 1)]
+
 
 class RefreshInsideATransactionTests(TestCase):
     def test_a_transaction_that_has_written_keeps_the_work_to_itself(self):
