@@ -342,6 +342,8 @@ def _on_sessions(snapshot: str | None, jobs: list, run) -> tuple[list, int]:
                     rows.extend(run(cursor, job))
                 cursor.execute("COMMIT")
         except BaseException:
+            with lock:
+                queue.clear()  # the refresh fails: the other sessions stop too
             session.close()  # in an unknown state: not kept
             raise
         helper_sessions.give_back(session_params, session)

@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
+import psycopg2
 import pytest
 from django.contrib.gis.geos import Point
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from incidents import hotspots as hotspot_module
 from incidents.hotspots import helper_sessions, refresh_hotspots
 from incidents.models import Hotspot, HotspotRun, Report
 from incidents.services import ReportDraft, submit_report
@@ -163,9 +165,10 @@ def test_padding_is_in_metres_at_any_latitude(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_full_refresh_shares_categories_among_sessions_with_the_same_result():
-    """Committed reports in two categories: the refresh on two database sessions (reading the
-    refreshing transaction's snapshot) finds exactly what one session finds."""
+def test_refreshes_shared_among_sessions_find_what_one_session_finds(monkeypatch):
+    """Committed reports in two categories: a full refresh on two database sessions (reading the
+    refreshing transaction's snapshot) finds exactly what one session finds; an incremental one
+    checks its seeds on two sessions; a failing session fails the refresh, which changes nothing."""
     class Place:
         pass
 
@@ -203,6 +206,20 @@ def test_full_refresh_shares_categories_among_sessions_with_the_same_result():
         helper_sessions.close()  # (the test database can be dropped at the end)
     assert (around.incremental, around.sessions) == (["pothole"], 2)
     assert [h[:4] for h in hotspots()] == [("encroachment", 6, 6, 0), ("pothole", 5, 5, 0), ("pothole", 7, 7, 1)]
+
+    # A session that fails fails the refresh, which then changes nothing.
+    before = hotspots()
+
+    def broken(cursor, category_id, params):
+        cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(hotspot_module, "_category_clusters", broken)
+    with override_settings(CITYPIN_HOTSPOT_SESSIONS=2), pytest.raises(psycopg2.errors.DivisionByZero):
+        refresh_hotspots(full=True, now=timezone.now())
+    assert hotspots() == before
+    kept = [session for _, _, session in helper_sessions._idle]  # a failed one (in an aborted transaction) is not
+    assert all(session.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE for session in kept)
+    helper_sessions.close()
 
 
 class RefreshInsideATransactionTests(TestCase):
