@@ -354,24 +354,37 @@ def _on_sessions(snapshot: str | None, jobs: list, run) -> tuple[list, int]:
 
 
 class HelperSessions:
-    """The database sessions this process keeps for full refreshes: a new one costs more than
-    the clustering it takes on (each new backend loads PostGIS and PROJ: about 50 ms)."""
+    """The database sessions this process keeps for hotspot refreshes: a new one costs more than
+    the clustering it takes on (each new backend loads PostGIS and PROJ: about 50 ms). A kept
+    one that the server has closed meanwhile (a restart) is replaced."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._idle: list[tuple[int, dict, object]] = []
 
     def take(self, params: dict):
-        with self._lock:
-            while self._idle:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
                 pid, their_params, session = self._idle.pop()
-                if pid == os.getpid() and their_params == params and not session.closed:
-                    return session
-                if pid == os.getpid():
-                    session.close()  # (a forked child leaves its parent's sessions alone)
+            if pid != os.getpid():
+                continue  # a forked child leaves its parent's sessions alone
+            if their_params == params and self._alive(session):
+                return session
+            session.close()
         session = psycopg2.connect(**params)
         session.autocommit = True
         return session
+
+    @staticmethod
+    def _alive(session) -> bool:
+        try:
+            with session.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except psycopg2.Error:
+            return False
 
     def give_back(self, params: dict, session) -> None:
         with self._lock:
@@ -405,7 +418,7 @@ def refresh_around_new_reports(categories: list[Category], *, now: datetime, win
         lonely = cursor.fetchall()
     shares = settings.CITYPIN_HOTSPOT_SESSIONS if snapshot else 1
     seed_ids, sessions = _on_sessions(snapshot, [share for share in (lonely[i::shares] for i in range(shares)) if share],
-                               lambda cursor, share: _seeds(cursor, share, params))
+                                      lambda cursor, share: _seeds(cursor, share, params))
     with connection.cursor() as cursor:
         cursor.execute(AROUND_SEEDS_SQL, {**params, "seed_ids": seed_ids})
         cursor.execute(STORE_SQL.format(which="FALSE"), params)  # only additions

@@ -231,3 +231,21 @@ class RefreshInsideATransactionTests(TestCase):
         with override_settings(CITYPIN_HOTSPOT_SESSIONS=2):
             result = refresh_hotspots(full=True)
         self.assertEqual((result.sessions, Hotspot.objects.get().report_count), (1, 6))
+
+
+def test_a_kept_session_that_the_server_closed_is_replaced(db):
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    session = helper_sessions.take(params)
+    helper_sessions.give_back(params, session)
+    with connection.cursor() as cursor:  # as a server restart would
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [session.get_backend_pid()])
+    fresh = helper_sessions.take(params)
+    try:
+        assert fresh is not session and session.closed
+        with fresh.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        fresh.close()

@@ -1,6 +1,11 @@
 """Department notices go through the outbox: written with the report, sent by the worker,
-retried when the mail server fails."""
+retried when the mail server fails; the worker that sends them keeps going when a pass fails."""
 
+import io
+import os
+import signal
+
+import pytest
 from django.core import mail
 from django.test import TestCase, override_settings
 
@@ -88,3 +93,44 @@ class WorkerTests(TestCase):
         self.assertIn("outbox: 1 sent, 0 failed", summary)
         self.assertIn("hotspots: 0 after", summary)
         self.assertEqual(len(mail.outbox), 1)
+
+
+def test_worker_survives_a_failed_pass(monkeypatch, caplog):
+    """A pass that fails (the database restarting, say) is logged and the next pass runs."""
+    from django.core.management import call_command
+
+    from incidents.management.commands import run_worker
+
+    passes = []
+
+    def flaky():
+        passes.append(1)
+        if len(passes) == 1:
+            raise RuntimeError("server closed the connection unexpectedly")
+        os.kill(os.getpid(), signal.SIGTERM)  # stop after the second pass
+        return "outbox: 1 sent, 0 failed"
+
+    monkeypatch.setattr(run_worker, "run_once", flaky)
+    monkeypatch.setattr(run_worker.time, "sleep", lambda seconds: None)
+    previous = signal.getsignal(signal.SIGTERM)
+    out = io.StringIO()
+    try:
+        call_command("run_worker", stdout=out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(passes) == 2
+    assert "outbox: 1 sent" in out.getvalue()
+    assert "worker pass failed" in caplog.text
+
+
+def test_worker_once_reports_a_failed_pass(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from incidents.management.commands import run_worker
+
+    def failing():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run_worker, "run_once", failing)
+    with pytest.raises(CommandError, match="worker pass failed: boom"):
+        call_command("run_worker", "--once")
