@@ -127,3 +127,28 @@ def test_public_map_shows_reports_with_escaped_popups(city, page, live_server, s
     expect(popup).to_contain_text(hostile.public_id)
     assert popup.locator("img").count() == 0
     assert page.evaluate("window.hacked") is None and not dialogs
+
+
+def test_public_map_outlines_a_hotspot(city, page, live_server, screenshot):
+    """Eight potholes within about 100 m make a hotspot; the map outlines it (hotspots are shown
+    by default) and its popup gives the counts."""
+    from incidents.hotspots import helper_sessions, refresh_hotspots
+
+    place = project(*CENTER, 1500, 45)
+    for i in range(8):
+        lon, lat = project(*place, 10 + 12 * i, 45 * i)
+        submit_report(ReportDraft(category_code="pothole", lon=lon, lat=lat, attributes={"size": "small"}), notify=False)
+    refresh_hotspots(full=True)
+    helper_sessions.close()
+    page.goto(f"{live_server.url}/")
+    page.wait_for_function("window.citypinMap !== undefined")
+    page.evaluate(f"window.citypinMap.setView([{place[1]}, {place[0]}], 17, {{animate: false}})")
+    page.wait_for_function("window.citypinMap.getZoom() === 17")
+    page.wait_for_load_state("networkidle")
+    outline = page.locator("path.leaflet-interactive[stroke='#e67e22']")
+    expect(outline).to_have_count(1)
+    screenshot("public-map-hotspot", full_page=False)
+    outline.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("8")
+    expect(popup).to_contain_text("Ổ gà")
