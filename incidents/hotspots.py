@@ -269,10 +269,9 @@ class RefreshResult:
                 f"{len(self.incremental)} incremental category refreshes")
 
 
-def refresh_full(categories: list[Category], *, now: datetime, window: timedelta) -> int:
-    """Recompute every hotspot of these categories (in refresh_hotspots' transaction); returns
-    how many database sessions clustered them."""
-    last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
+def refresh_full(categories: list[Category], *, now: datetime, window: timedelta, last_report_id: int) -> int:
+    """Recompute every hotspot of these categories from the reports up to last_report_id (in
+    refresh_hotspots' transaction); returns how many database sessions clustered them."""
     params = {"upto": last_report_id, "since": now - window, "until": now, "previous_since": now - 2 * window,
               "srid": settings.CITYPIN_METRIC_SRID, "open_statuses": list(Report.OPEN_STATUSES)}
     rows, sessions = _on_sessions(_shareable_snapshot(), _largest_first([c.pk for c in categories]),
@@ -401,12 +400,12 @@ class HelperSessions:
 helper_sessions = HelperSessions()
 
 
-def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta) -> int:
-    """Update the hotspots of these categories with the reports added since their last run (in
-    refresh_hotspots' transaction, whose lock keeps other refreshes out); returns how many
-    database sessions checked the seeds."""
+def refresh_around_new_reports(categories: list[Category], *, now: datetime, window: timedelta,
+                               last_report_id: int) -> int:
+    """Update the hotspots of these categories with the reports added since their last run, up
+    to last_report_id (in refresh_hotspots' transaction, whose lock keeps other refreshes out);
+    returns how many database sessions checked the seeds."""
     runs = list(HotspotRun.objects.filter(category__in=categories).order_by("category_id"))
-    last_report_id = Report.objects.order_by("-id").values_list("id", flat=True).first() or 0
     snapshot = _shareable_snapshot()
     params = {"category_ids": [r.category_id for r in runs], "last_ids": [r.last_report_id for r in runs],
               "min_last_id": min((r.last_report_id for r in runs), default=0), "upto": last_report_id,
@@ -472,9 +471,10 @@ def _refresh_hotspots(full: bool, now: datetime | None, window: timedelta,
         elif run.last_report_id < newest and Report.objects.filter(category=category, id__gt=run.last_report_id).exists():
             around.append(category)
     if whole:
-        result.sessions = refresh_full(whole, now=now, window=window)
+        result.sessions = refresh_full(whole, now=now, window=window, last_report_id=newest)
     if around:
-        result.sessions = max(result.sessions, refresh_around_new_reports(around, now=now, window=window))
+        result.sessions = max(result.sessions,
+                              refresh_around_new_reports(around, now=now, window=window, last_report_id=newest))
     result.full = [c.code for c in whole]
     result.incremental = [c.code for c in around]
     result.hotspots = Hotspot.objects.count()
