@@ -1,12 +1,13 @@
 """Citypin settings: one module, read from the environment.
 
 Development defaults are safe on a laptop. With DEBUG off, values that would be unsafe in
-production (no SECRET_KEY, no ALLOWED_HOSTS) stop the start-up with a clear message.
+production (a short SECRET_KEY, no ALLOWED_HOSTS) stop the start-up with a clear message.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -29,14 +30,35 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+
+def installation_secret(path: Path) -> str:
+    """This installation's own random key: written once (mode 600) on the first run that has no
+    SECRET_KEY in the environment, read by every later run. No two installations share it, so
+    neither do the demo passwords and API key derived from it."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)  # 64 characters
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+SECRET_KEY_FILE = Path(os.environ.get("CITYPIN_SECRET_KEY_FILE", BASE_DIR / ".data" / "secret_key"))
+SECRET_KEY = os.environ.get("SECRET_KEY") or installation_secret(SECRET_KEY_FILE)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if DEBUG:
-    SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 else:
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters (and not one repeated character) "
+                                   "when DEBUG is off; unset it to use this installation's own random key.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set (comma-separated) when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

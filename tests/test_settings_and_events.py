@@ -15,27 +15,77 @@ from tests.world import World, build_world
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_django(env_overrides: dict) -> subprocess.CompletedProcess:
+GOOD_KEY = "k3y-for-tests-only-" + "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def start_django(env_overrides: dict, command: tuple[str, ...] = ("check",)) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
-def test_production_without_secret_key_refuses_to_start():
-    result = start_django({"DEBUG": "0", "ALLOWED_HOSTS": "citypin.example.vn"})
+def test_production_with_a_short_secret_key_refuses_to_start():
+    result = start_django({"DEBUG": "0", "ALLOWED_HOSTS": "citypin.example.vn", "SECRET_KEY": "too-short-a-key"})
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_production_with_a_long_key_of_one_repeated_character_refuses_to_start():
+    result = start_django({"DEBUG": "0", "ALLOWED_HOSTS": "citypin.example.vn", "SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
 
 
 def test_production_without_allowed_hosts_refuses_to_start():
-    result = start_django({"DEBUG": "0", "SECRET_KEY": "x" * 50})
+    result = start_django({"DEBUG": "0", "SECRET_KEY": GOOD_KEY})
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set" in result.stderr
 
 
 def test_production_with_both_starts():
-    result = start_django({"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "citypin.example.vn"})
+    result = start_django({"DEBUG": "0", "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "citypin.example.vn"})
     assert result.returncode == 0, result.stderr
+
+
+PRINT_KEY_AND_DEMO_PASSWORD = ("shell", "--no-imports", "-c", "from django.conf import settings; from incidents.demo import demo_secret; "
+                               "print(settings.SECRET_KEY); print(demo_secret('password:ioc'))")
+
+
+def test_without_secret_key_the_first_run_writes_a_private_random_key_that_later_runs_read(tmp_path):
+    key_file = tmp_path / "data" / "secret_key"
+    first = start_django({"CITYPIN_SECRET_KEY_FILE": str(key_file)}, PRINT_KEY_AND_DEMO_PASSWORD)
+    assert first.returncode == 0, first.stderr
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) >= 50
+    again = start_django({"CITYPIN_SECRET_KEY_FILE": str(key_file)}, PRINT_KEY_AND_DEMO_PASSWORD)
+    assert again.stdout == first.stdout
+    assert first.stdout.splitlines()[0] == key
+
+
+def test_two_installations_have_different_keys_and_demo_passwords(tmp_path):
+    one = start_django({"CITYPIN_SECRET_KEY_FILE": str(tmp_path / "one")}, PRINT_KEY_AND_DEMO_PASSWORD)
+    two = start_django({"CITYPIN_SECRET_KEY_FILE": str(tmp_path / "two")}, PRINT_KEY_AND_DEMO_PASSWORD)
+    key_one, password_one = one.stdout.split()
+    key_two, password_two = two.stdout.split()
+    assert key_one != key_two
+    assert password_one != password_two
+
+
+def test_production_uses_the_installation_key_when_none_is_given(tmp_path):
+    key_file = tmp_path / "secret_key"
+    result = start_django({"DEBUG": "0", "ALLOWED_HOSTS": "citypin.example.vn",
+                           "CITYPIN_SECRET_KEY_FILE": str(key_file)})
+    assert result.returncode == 0, result.stderr
+    assert len(key_file.read_text().strip()) >= 50
+
+
+def test_the_repository_holds_no_usable_key():
+    tracked = subprocess.run(["git", "grep", "-l", "-e", "dev-only-insecure-key", "-e", "django-insecure-", "--", ":!tests/"],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert tracked.stdout == ""
+    ignored = subprocess.run(["git", "check-ignore", ".data/secret_key"], cwd=ROOT, capture_output=True, text=True)
+    assert ignored.returncode == 0
 
 
 @pytest.fixture
