@@ -51,13 +51,11 @@ port="$(cat "$run/port")"
 if [ ! -f "$run/cluster/PG_VERSION" ]; then
   as_pg "$PGBIN/initdb" -D "$run/cluster" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   cat <<CONF | as_pg tee -a "$run/cluster/postgresql.conf" >/dev/null
-# Citypin embedded development cluster
+# Citypin embedded cluster. Durable: fsync, synchronous_commit and full_page_writes keep their
+# defaults (on). Only the test database turns synchronous_commit off (tests/conftest.py).
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$run'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 shared_buffers = 256MB
 work_mem = 32MB
 maintenance_work_mem = 256MB
@@ -65,11 +63,25 @@ max_connections = 50
 CONF
 fi
 
-if ! as_pg "$PGBIN/pg_ctl" -D "$run/cluster" status >/dev/null 2>&1; then
-  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" -l "$run/postgres.log" -w -t 60 start >/dev/null
+# Clusters made before durability was the default had these three off: turn them back on.
+if grep -Eq '^(fsync|synchronous_commit|full_page_writes) = off' "$run/cluster/postgresql.conf"; then
+  as_pg sed -i -E 's/^(fsync|synchronous_commit|full_page_writes) = off/#&  (turned on again: durable)/' \
+    "$run/cluster/postgresql.conf"
+  reload=1
 fi
 
-psql_pg() { "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+if ! as_pg "$PGBIN/pg_ctl" -D "$run/cluster" status >/dev/null 2>&1; then
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" -l "$run/postgres.log" -w -t 60 start >/dev/null
+elif [ "$(stat -c %Z "$PGBIN/postgres")" -gt "$(sed -n 3p "$run/cluster/postmaster.pid")" ]; then
+  # The server binary was installed after this server started (an unattended minor upgrade,
+  # say): the old process would fail loading the new libraries (plpgsql.so: undefined symbol).
+  echo "db: PostgreSQL was upgraded since the cluster started; restarting it"
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" -l "$run/postgres.log" -m fast -w -t 60 restart >/dev/null
+elif [ -n "${reload:-}" ]; then
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" reload >/dev/null
+fi
+
+psql_pg() { PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$DBNAME'")" != 1 ]; then
   psql_pg -d postgres -c "create database \"$DBNAME\""
 fi

@@ -21,6 +21,18 @@ def browser_type_launch_args():
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, and only it, gives up durability for speed: its commits do not wait
+    for the disk (synchronous_commit off). The cluster itself stays durable for `make run`."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} "
+                       "SET synchronous_commit = off")
+        cursor.execute("SET synchronous_commit = off")
+
+
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Rate-limit counters live in the cache; each test starts with none used."""

@@ -125,3 +125,18 @@ def test_report_posted_over_real_http(live_server):
         feature = json.load(response)
     with urllib.request.urlopen(f"{live_server.url}/api/v1/reports/{feature['id']}/") as response:
         assert json.load(response)["properties"]["department"]["code"] == "construction"
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="checks the embedded cluster of scripts/db.sh")
+def test_the_embedded_cluster_is_durable_and_only_the_test_database_turns_synchronous_commit_off(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'full_page_writes')")
+        assert dict(cursor.fetchall()) == {"fsync": "on", "full_page_writes": "on"}
+        cursor.execute("SELECT name, setting FROM pg_file_settings WHERE applied AND name IN "
+                       "('fsync', 'synchronous_commit', 'full_page_writes') AND setting <> 'on'")
+        assert cursor.fetchall() == []  # neither postgresql.conf nor ALTER SYSTEM turns them off
+        cursor.execute("SELECT d.datname FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                       "WHERE 'synchronous_commit=off' = ANY(s.setconfig)")
+        assert [name for (name,) in cursor.fetchall()] == [connection.settings_dict["NAME"]]
