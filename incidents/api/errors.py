@@ -6,8 +6,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from ..outage import is_outage, log_outage, outage_response
+
 
 def field_error_handler(exc, context):
+    if is_outage(exc):  # DRF catches it before DatabaseOutageMiddleware would
+        log_outage(context["request"], exc)
+        return outage_response(context["request"])
     if isinstance(exc, exceptions.ParseError):
         return Response({"body": [f"Malformed JSON: {exc.detail}"]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.UnsupportedMediaType):

@@ -1,0 +1,108 @@
+"""During a database outage the API answers JSON 503 with Retry-After and pages a short 503 page,
+never a 500. The outage is real but our own: this test's connection is pointed at a port
+nothing listens on, or its server session is terminated; the cluster others use stays up."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.test import SimpleTestCase
+
+# pytest-django creates the test database for a SimpleTestCase only when it is marked so.
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # free once the socket closes: connections are refused
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """New connections of this thread are refused until the block ends."""
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = closed_port()
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+
+
+@contextmanager
+def database_session_terminated() -> Iterator[None]:
+    """The server ends this thread's open session, as a restart would."""
+    connection.ensure_connection()
+    pid = connection.connection.get_backend_pid()
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+        yield
+    finally:
+        other.close()
+        connection.close()
+
+
+class DatabaseOutageTests(SimpleTestCase):
+    databases = {"default"}  # real connections, outside a test transaction they would break
+
+    def assert_api_outage(self, response):
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(list(response.json()), ["database"])
+        self.assertEqual(response["Retry-After"], "30")
+
+    def test_the_api_answers_json_503_with_retry_after_when_the_database_refuses_connections(self):
+        with database_unreachable():
+            response = self.client.get("/api/v1/reports/")
+        self.assert_api_outage(response)
+
+    def test_a_report_sent_to_the_api_answers_503_when_the_database_refuses_connections(self):
+        body = {"category": "pothole", "location": {"type": "Point", "coordinates": [105.72, 10.02]}}
+        with database_unreachable():
+            response = self.client.post("/api/v1/reports/", body, content_type="application/json")
+        self.assert_api_outage(response)
+
+    def test_the_api_answers_503_when_the_server_closed_the_connection(self):
+        with database_session_terminated():
+            response = self.client.get("/api/v1/categories/")
+        self.assert_api_outage(response)
+
+    def test_the_report_form_answers_a_short_503_page_in_vietnamese(self):
+        with database_unreachable():
+            response = self.client.get("/report/")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response["Retry-After"], "30")
+        self.assertIn("text/html", response["Content-Type"])
+        self.assertIn('lang="vi"', response.content.decode())
+        self.assertIn("Citypin tạm thời không truy cập được", response.content.decode())
+
+    def test_the_503_page_is_in_english_for_english_browsers(self):
+        with database_unreachable():
+            response = self.client.get("/", headers={"accept-language": "en"})
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("Citypin is briefly unavailable", response.content.decode())
+
+    def test_a_tracking_page_answers_503_when_the_server_closed_the_connection(self):
+        with database_session_terminated():
+            response = self.client.get("/r/CT-2026-000001/")
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("text/html", response["Content-Type"])
+
+    def test_healthz_answers_503(self):
+        with database_unreachable():
+            response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["status"], "error")
+
+    def test_the_next_request_after_the_outage_is_served(self):
+        with database_unreachable():
+            self.client.get("/api/v1/categories/")
+        self.assertEqual(self.client.get("/api/v1/categories/").status_code, 200)
