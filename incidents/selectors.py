@@ -8,7 +8,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -57,6 +57,19 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
+# PostgreSQL takes a UTC offset of whole seconds below 16 hours either way (+15:59:59 at most);
+# Python parses offsets up to ±23:59:59.999999, which the database would refuse mid-query.
+MAX_UTC_OFFSET = timedelta(hours=16)  # exclusive
+
+
+def storable_offset(value: datetime) -> datetime:
+    """`value` if PostgreSQL can take its UTC offset (naive: no offset, fine); else ValueError."""
+    offset = value.utcoffset()
+    if offset is not None and (abs(offset) >= MAX_UTC_OFFSET or offset.microseconds):
+        raise ValueError("UTC offset out of PostgreSQL's range")
+    return value
+
+
 def _parse_when(name: str, raw: str, end_of_day: bool) -> datetime:
     try:
         value = parse_datetime(raw)
@@ -69,7 +82,10 @@ def _parse_when(name: str, raw: str, end_of_day: bool) -> datetime:
         value = datetime.combine(day, time.max if end_of_day else time.min)
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
-    return value
+    try:
+        return storable_offset(value)
+    except ValueError:
+        raise ValidationError({name: [_("Time-zone offsets run from -15:59 to +15:59.")]}) from None
 
 
 def encode_cursor(created_at: datetime, pk: int) -> str:
@@ -80,8 +96,7 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         when, pk = text.split("|")
-        created_at = datetime.fromisoformat(when)
-        return created_at, int(pk)
+        return storable_offset(datetime.fromisoformat(when)), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationError({"cursor": [_("Invalid cursor; use the 'next' link as given.")]}) from None
 

@@ -1,16 +1,18 @@
 """Hostile and malformed input found in review: each answers a clean 4xx naming the field (never
 a 500), saves nothing, and leaks nothing."""
 
+import base64
 import io
 import json
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client, TestCase, override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
-from incidents.models import Report, Supporter
+from incidents.models import Report, StaffMembership, Supporter
 from incidents.photos import clean_photo
 from incidents.services import ReportDraft, submit_report
 from incidents.web.browser import COOKIE
@@ -18,6 +20,7 @@ from incidents.workflow import transition_report
 from tests.images import upload
 from tests.world import build_world
 
+User = get_user_model()
 URL = "/api/v1/reports/"
 
 
@@ -165,3 +168,70 @@ class PhotoFormatTests(TestCase):
         photo = clean_photo(upload("phone.jpg", out.getvalue()))
         self.assertEqual(photo.content_type, "image/jpeg")
         self.assertEqual(Image.open(io.BytesIO(photo.content)).format, "JPEG")
+
+
+def cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Python parses offsets up to ±23:59:59.999999; PostgreSQL takes whole seconds up to ±15:59:59.
+BEYOND_POSTGRES = "2026-01-01T00:00:00+23:00"
+
+
+class TimeZoneOffsetTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.report = submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02,
+                                               attributes={"size": "small"}))
+        cls.operator = User.objects.create_user("operator", "operator@example.vn", "pw-operator")
+        StaffMembership.objects.create(user=cls.operator, department=cls.ioc, role="manager")
+
+    def test_date_filters_with_an_offset_postgres_refuses_answer_400_on_every_public_list(self):
+        for url in (URL, "/api/v1/incidents/", "/api/v1/reports/aggregate/?bbox=105.7,10,105.8,10.1"):
+            for name in ("created_after", "created_before"):
+                with self.subTest(url=url, name=name):
+                    response = self.client.get(url, {name: BEYOND_POSTGRES})
+                    self.assertEqual(response.status_code, 400)
+                    self.assertIn(name, response.json())
+
+    def test_offsets_of_sixteen_hours_and_fractions_of_a_second_are_refused(self):
+        for value in ("2026-01-01T00:00:00-16:00", "2026-01-01T00:00:00+07:00:00.5"):
+            with self.subTest(value=value):
+                self.assertEqual(self.client.get(URL, {"created_after": value}).status_code, 400)
+
+    def test_offsets_up_to_fifteen_hours_fifty_nine_are_accepted(self):
+        for value in ("2026-01-01T00:00:00+15:59", "2026-01-01T00:00:00-15:59:59"):
+            with self.subTest(value=value):
+                self.assertEqual(self.client.get(URL, {"created_before": value}).status_code, 200)
+
+    def test_report_cursor_with_an_offset_postgres_refuses_answers_400(self):
+        response = self.client.get(URL, {"cursor": cursor_of(f"{BEYOND_POSTGRES}|{self.report.pk}")})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("cursor", response.json())
+
+    def test_console_list_names_the_date_filter_with_an_offset_postgres_refuses(self):
+        self.client.force_login(self.operator)
+        response = self.client.get("/console/", {"created_after": BEYOND_POSTGRES})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("created_after", response.context["errors"])
+
+    def test_console_cursor_with_an_offset_postgres_refuses_is_named(self):
+        self.client.force_login(self.operator)
+        response = self.client.get("/console/", {"cursor": cursor_of(json.dumps([BEYOND_POSTGRES, self.report.pk]))})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("cursor", response.context["errors"])
+
+    def test_console_map_data_answers_400_naming_the_date_filter(self):
+        self.client.force_login(self.operator)
+        for url in ("/console/points.geojson", "/console/cells.geojson?bbox=105.7,10,105.8,10.1"):
+            with self.subTest(url=url):
+                response = self.client.get(url, {"created_before": BEYOND_POSTGRES})
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("created_before", response.json())
+
+    def test_console_export_answers_400_not_an_empty_file(self):
+        self.client.force_login(self.operator)
+        response = self.client.get("/console/reports.csv", {"created_after": BEYOND_POSTGRES})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("created_after", response.json())

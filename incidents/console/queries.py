@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from ..api.geojson import localized
 from ..models import Report
-from ..selectors import CELL_PX, MAX_CELLS, Filters, _parse_when, _zoom, add_bbox
+from ..selectors import CELL_PX, MAX_CELLS, Filters, _parse_when, _zoom, add_bbox, storable_offset
 from .access import StaffScope
 
 PAGE = 50
@@ -207,7 +207,8 @@ def _decode(raw: str, sort: Sort) -> list:
         values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
         if not isinstance(values, list) or len(values) != len(sort.keys):
             raise ValueError
-        return [datetime.fromisoformat(v) if kind == "time" else int(v) for v, (_, kind) in zip(values, sort.keys)]
+        return [storable_offset(datetime.fromisoformat(v)) if kind == "time" else int(v)
+                for v, (_, kind) in zip(values, sort.keys)]
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValueError from None
 

@@ -90,7 +90,7 @@ def index(request):
                                    .values_list("code", flat=True)),
         "colleagues": _colleagues(scope.department_ids), "bulk_result": request.session.pop("bulk_result", None),
         "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW],
-    })
+    }, status=400 if errors else 200)
 
 
 def _private_geojson(features: list[str], extra: str = "") -> HttpResponse:
