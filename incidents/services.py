@@ -77,9 +77,14 @@ def validate_attributes(category: Category, values: Any) -> dict[str, Any]:
         raise ValidationError({"attributes": [_("Must be an object of attribute code to value.")]})
     definitions = {a.code: a for a in category.attributes.all()}
     errors: dict[str, list[str]] = {}
-    unknown = sorted(str(k)[:40] for k in set(values) - set(definitions))
-    if unknown:
-        errors["attributes"] = [_("Unknown attribute(s) for this category: %(codes)s.") % {"codes": ", ".join(unknown)}]
+    unknown = set(values) - set(definitions)
+    # A code that is not valid text is named by its problem: echoed back, it would break the answer.
+    problems = sorted({text_problem(str(k)) for k in unknown} - {None})
+    if problems:
+        errors["attributes"] = problems
+    elif unknown:
+        codes = ", ".join(sorted(str(k)[:40] for k in unknown))
+        errors["attributes"] = [_("Unknown attribute(s) for this category: %(codes)s.") % {"codes": codes}]
     clean: dict[str, Any] = {}
     for code, attribute in definitions.items():
         value = values.get(code)

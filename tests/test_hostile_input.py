@@ -235,3 +235,39 @@ class TimeZoneOffsetTests(TestCase):
         response = self.client.get("/console/reports.csv", {"created_after": BEYOND_POSTGRES})
         self.assertEqual(response.status_code, 400)
         self.assertIn("created_after", response.json())
+
+
+class LoneSurrogateTests(TestCase):
+    """"\\ud800" is valid JSON but not Unicode that UTF-8 (or PostgreSQL) can hold."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def post(self, **fields: str):
+        body = {"category": '"pothole"', "location": '{"type": "Point", "coordinates": [105.72, 10.02]}',
+                "attributes": '{"size": "small"}', **fields}
+        text = "{" + ", ".join(f'"{name}": {value}' for name, value in body.items()) + "}"
+        return APIClient().post(URL, text, content_type="application/json")
+
+    def assert_rejected(self, response, field):
+        self.assertEqual(response.status_code, 400, response.content[:200])
+        self.assertIn(field, response.json())
+        self.assertEqual(Report.objects.count(), 0)
+
+    def test_in_an_attribute_key_it_is_refused_naming_attributes(self):
+        self.assert_rejected(self.post(attributes='{"size": "small", "\\ud800": "x"}'), "attributes")
+
+    def test_in_an_attribute_value_it_is_refused_naming_the_attribute(self):
+        self.assert_rejected(self.post(attributes='{"size": "\\ud800"}'), "attributes.size")
+
+    def test_in_the_description_it_is_refused(self):
+        self.assert_rejected(self.post(description='"a\\udfffb"'), "description")
+
+    def test_in_the_category_it_is_refused(self):
+        self.assert_rejected(self.post(category='"\\ud800"'), "category")
+
+    def test_in_the_reporter_fields_it_is_refused_naming_each(self):
+        response = self.post(reporter='{"name": "Lan \\ud800", "email": "a\\ud800@b.vn", "phone": "0901\\ud800"}')
+        self.assert_rejected(response, "reporter")
+        self.assertEqual(set(response.json()["reporter"]), {"name", "email", "phone"})
