@@ -6,18 +6,40 @@ import re
 
 from django.utils.translation import gettext as _
 
-# Vietnamese phone numbers (0 or +84, then 8–10 digits, spaced or not), national ID numbers
-# (9-digit CMND, 12-digit CCCD) and e-mail addresses. Dates such as 2026-11-25 are left alone.
-PHONE_RE = re.compile(r"(?<!\d)(?:\+\s?84|0)(?:[\s.\-()]{0,2}\d){8,10}(?!\d)")
+# Phone numbers, spaced, dotted or bracketed or not: Vietnamese ones (0, +84 or a bare 84, then
+# 8–10 digits; after a bare 84 only spaces or hyphens, as 84.000.000.000 is an amount of đồng)
+# and any international one (+, then 8–15 digits). Dates such as 2026-11-25, times, house and
+# road numbers are too short or split by other signs, and stay; so do the thousands of an
+# amount (1.000.000.000 đồng), as a number never starts right after digits and a dot or comma.
+PHONE_RE = re.compile(r"(?<!\d)(?<!\d[.,])(?:\+\s?84|0)(?:[\s.\-()]{0,2}\d){8,10}(?!\d)"
+                      r"|(?<![\d+])(?<!\d[.,])84(?:[\s\-]?\d){9,10}(?!\d)"
+                      r"|\+\s?\d(?:[\s.\-()]{0,2}\d){7,14}(?!\d)")
+# National ID numbers: 9-digit CMND, 12-digit CCCD.
 ID_RE = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# E-mail addresses, also written "x at gmail dot com", "x[at]gmail.com" or "x @ gmail.com"
+# (written so, the domain must end in letters: "giá @ 5.000đ" stays). An address starts where a
+# word starts, so a long word costs one attempt, not one per character.
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_AT = r"(?:\s*@\s*|\s*[\[(]\s*(?i:at)\s*[\])]\s*|\s+(?i:at)\s+)"
+_DOT = r"(?:\.|\s*[\[(]\s*(?i:dot)\s*[\])]\s*|\s+(?i:dot)\s+)"
+WRITTEN_EMAIL_RE = re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[^\W\d_]{{2,}}\b")
+CONTACT_RES = (EMAIL_RE, WRITTEN_EMAIL_RE, PHONE_RE, ID_RE)
+
+# Full-width digits and signs (as typed with an East Asian keyboard) read as their ASCII
+# twins, one character for one so that positions in the original text stay the same.
+_FOLD = str.maketrans("０１２３４５６７８９＋＠．－（）", "0123456789+@.-()")
 
 
 def scrub_contact_details(text: str) -> str:
     """Hide e-mail addresses, phone numbers and ID numbers in text that becomes public."""
-    text = EMAIL_RE.sub("[…]", text)
-    text = PHONE_RE.sub("[…]", text)
-    return ID_RE.sub("[…]", text)
+    folded = text.translate(_FOLD)
+    spans = sorted(m.span() for pattern in CONTACT_RES for m in pattern.finditer(folded))
+    parts, end = [], 0
+    for start, stop in spans:
+        if start >= end:
+            parts.append(text[end:start] + "[…]")
+        end = max(end, stop)
+    return "".join(parts) + text[end:]
 
 
 def text_problem(value: str) -> str | None:

@@ -8,13 +8,14 @@ import json
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.test import Client, TestCase, override_settings
+from django.test import Client, SimpleTestCase, TestCase, override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
 from incidents.models import Report, StaffMembership, Supporter
 from incidents.photos import clean_photo
 from incidents.services import ReportDraft, submit_report
+from incidents.text import scrub_contact_details
 from incidents.web.browser import COOKIE
 from incidents.workflow import transition_report
 from tests.images import upload
@@ -271,3 +272,45 @@ class LoneSurrogateTests(TestCase):
         response = self.post(reporter='{"name": "Lan \\ud800", "email": "a\\ud800@b.vn", "phone": "0901\\ud800"}')
         self.assert_rejected(response, "reporter")
         self.assertEqual(set(response.json()["reporter"]), {"name", "email", "phone"})
+
+
+class ContactDetailScrubbingTests(SimpleTestCase):
+    """Public text hides phone numbers, e-mail addresses and ID numbers as […]."""
+
+    def assert_hidden(self, private: str):
+        text = scrub_contact_details(f"Liên hệ {private} nhé")
+        self.assertEqual(text, "Liên hệ […] nhé", private)
+
+    def assert_kept(self, text: str):
+        self.assertEqual(scrub_contact_details(text), text)
+
+    def test_a_vietnamese_number_written_with_84_but_no_plus(self):
+        self.assert_hidden("84987654325")
+
+    def test_international_numbers(self):
+        for number in ("+1 415 555 0198", "+44 20 7946 0958", "+84 90 123 4567", "+33 1 42 68 53 00"):
+            with self.subTest(number=number):
+                self.assert_hidden(number)
+
+    def test_full_width_digits(self):
+        for number in ("０９８７６５４３２１", "＋８４ ９８７ ６５４ ３２１"):
+            with self.subTest(number=number):
+                self.assert_hidden(number)
+
+    def test_e_mail_addresses_written_to_dodge_filters(self):
+        for address in ("x at gmail dot com", "x[at]gmail.com", "x @ gmail.com", "x (at) gmail (dot) com",
+                        "x AT gmail DOT com", "x＠gmail.com"):
+            with self.subTest(address=address):
+                self.assert_hidden(address)
+
+    def test_dates_and_times_are_kept(self):
+        self.assert_kept("Từ 2026-11-25 10:30 đến 25/11/2026 lúc 14h05, đã báo ngày 2026-11-25T08:00:00+07:00")
+
+    def test_house_numbers_road_names_and_short_numbers_are_kept(self):
+        self.assert_kept("Trước nhà 123 Nguyễn Trãi, gần Quốc lộ 61 km 12, hẻm 5/2A, ổ gà sâu 30 cm rộng 1.5 m")
+
+    def test_prices_and_plain_words_around_at_are_kept(self):
+        self.assert_kept("Giá @ 5.000đ, meet at the market, gặp tại chợ lúc 7.30")
+
+    def test_amounts_of_dong_are_kept(self):
+        self.assert_kept("Dự án 1.000.000.000 đồng, gói 84.000.000.000 đồng, 2,000,000,000 VND")
