@@ -238,6 +238,47 @@ class TimeZoneOffsetTests(TestCase):
         self.assertIn("created_after", response.json())
 
 
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+class NestedJsonTests(TestCase):
+    """JSON nested far deeper than any request needs is refused as a malformed body."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.report = submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02,
+                                               attributes={"size": "small"}))
+
+    def post(self, url: str, body: str):
+        return APIClient().post(url, body, content_type="application/json")
+
+    def assert_refused(self, response):
+        self.assertEqual(response.status_code, 400, response.content[:200])
+        self.assertIn("body", response.json())
+        self.assertEqual(Report.objects.count(), 1)
+
+    def test_arrays_nested_a_thousand_deep_are_refused(self):
+        self.assert_refused(self.post(URL, nested(1000)))
+
+    def test_objects_nested_a_thousand_deep_are_refused(self):
+        self.assert_refused(self.post(URL, '{"a":' * 1000 + "1" + "}" * 1000))
+
+    def test_attributes_nested_a_thousand_deep_are_refused(self):
+        deep = '{"a":' * 1000 + "1" + "}" * 1000
+        body = ('{"category": "pothole", "location": {"type": "Point", "coordinates": [105.72, 10.02]}, '
+                '"attributes": {"size": %s}}' % deep)
+        self.assert_refused(self.post(URL, body))
+
+    def test_nesting_deeper_than_any_request_needs_is_refused_before_it_can_recurse(self):
+        self.assert_refused(self.post(URL, '{"attributes": %s}' % nested(100)))
+
+    def test_a_thousand_deep_body_to_support_a_report_is_refused(self):
+        response = self.post(f"/api/v1/reports/{self.report.public_id}/supporters/", nested(1000))
+        self.assert_refused(response)
+
+
 class LoneSurrogateTests(TestCase):
     """"\\ud800" is valid JSON but not Unicode that UTF-8 (or PostgreSQL) can hold."""
 
