@@ -1,10 +1,11 @@
 # Citypin: two commands do all the set-up (see README).
 #   make run   install what is missing, start the embedded PostGIS, migrate, load the demo, serve
 #   make test  the same set-up, then the whole test suite (browser tests included)
+#   make serve production serving (gunicorn, DEBUG off, behind a TLS proxy); see the README
 PY      := .venv/bin/python
 PORT    ?= 8000
 
-.PHONY: run test setup db migrate demo bench stop-db clean-db
+.PHONY: run serve test setup db migrate demo bench stop-db clean-db
 
 setup:
 	@bash scripts/install.sh
@@ -23,6 +24,10 @@ run: demo
 	@$(PY) manage.py run_worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn + WhiteNoise, DEBUG off, the worker beside it (see the README's Deployment).
+serve: migrate
+	@bash scripts/serve.sh
 
 test: db
 	@bash scripts/install.sh test

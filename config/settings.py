@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -81,8 +82,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "incidents.outage.DatabaseOutageMiddleware",
+    "incidents.limits.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,8 +152,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Front-end libraries come from the npm registry at set-up (package.json), never from a CDN.
-STATICFILES_DIRS = [("vendor", BASE_DIR / "node_modules")]
+# Front-end libraries come from the npm registry at set-up (package.json), never from a CDN; only
+# the files the pages use are served from node_modules (config/staticfiles.py lists them).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "config.staticfiles.VendorFinder",
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # In production (`make serve`, after collectstatic): names carry a content hash and are cached
+    # for a year; WhiteNoise serves each file gzip- or brotli-compressed from STATIC_ROOT.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Source maps are for developers' tools: served as they are, not compressed at every collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz",
+                                       "br", "woff", "woff2", "map"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -160,7 +181,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.JSONParser"],  # refuses JSON nested too deep
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "incidents.api.geojson.GeoJSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -190,6 +211,48 @@ SPECTACULAR_SETTINGS = {
 # files an administrator chose, so the warning is noted here rather than printed on every command.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
+# Security ---------------------------------------------------------------------------------
+# Content-Security-Policy on every page, in development too (the browser tests fail on any
+# violation): scripts only from this site or inline with the response's nonce, which the
+# templates put on the few inline scripts (folium's map code among them). Map tiles come from
+# the tile server's origin (added below, with the tile setting).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],  # Leaflet and the templates set inline styles
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Behind TLS (a reverse proxy that terminates it and says so in X-Forwarded-Proto), which is how
+# `make serve` expects to run: HSTS, cookies only over HTTPS, plain HTTP redirected (but the
+# health check, which load balancers call over plain HTTP). CITYPIN_TLS=0 serves plain HTTP, for
+# a trial on one machine; `check --deploy` then warns, as it should.
+CITYPIN_TLS = env_bool("CITYPIN_TLS", not DEBUG)
+if CITYPIN_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # "preload" only allows the domain's owner to submit it to browsers' HSTS lists; nothing is sent.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console"
 
@@ -216,6 +279,8 @@ CITYPIN_TILE_URL = os.environ.get("CITYPIN_TILE_URL", "https://tile.openstreetma
 CITYPIN_TILE_ATTRIBUTION = os.environ.get(
     "CITYPIN_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 )
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+    "/".join(CITYPIN_TILE_URL.split("/")[:3]).replace("{s}.", "*."))  # the tile server's origin
 
 # Where maps open: "lon,lat" (WGS-84) and a zoom level. Default: central Cần Thơ.
 CITYPIN_MAP_CENTER = tuple(float(v) for v in os.environ.get("CITYPIN_MAP_CENTER", "105.7469,10.0300").split(","))
@@ -232,6 +297,11 @@ CITYPIN_HOLIDAY_COUNTRY = os.environ.get("CITYPIN_HOLIDAY_COUNTRY", "VN")
 # lockout period, logins are refused until the period has passed.
 CITYPIN_LOGIN_ATTEMPTS = int(os.environ.get("CITYPIN_LOGIN_ATTEMPTS", "5"))
 CITYPIN_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("CITYPIN_LOGIN_LOCKOUT_MINUTES", "15"))
+# Largest request body, refused (413) from its Content-Length before it is read and again while
+# it streams: 3 photos of 10 MB plus 2 MB for the form's other fields.
+CITYPIN_MAX_UPLOAD_BYTES = int(os.environ.get("CITYPIN_MAX_UPLOAD_BYTES", str(32 * 1024 * 1024)))
+# Photos one process decodes at once (the others wait): bounds memory whatever the thread count.
+CITYPIN_PHOTO_DECODERS = int(os.environ.get("CITYPIN_PHOTO_DECODERS", "2"))
 
 LOGGING = {
     "version": 1,

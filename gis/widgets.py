@@ -11,8 +11,9 @@ class OfflineMapWidget(OSMWidget):
     template_name = "geo/openlayers-tiles.html"
 
     class Media:
+        extend = False  # Django's own Media loads OpenLayers from a CDN
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/dist/ol.js", "gis/js/OLMapWidget.js")
+        js = ("vendor/ol/dist/ol.js", "gis/js/OLMapWidget.js", "geo/map-widget.js")
 
     def __init__(self, attrs=None):
         lon, lat = settings.CITYPIN_MAP_CENTER
@@ -21,6 +22,12 @@ class OfflineMapWidget(OSMWidget):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["tile_url"] = settings.CITYPIN_TILE_URL
-        context["tile_attribution"] = settings.CITYPIN_TILE_ATTRIBUTION
+        context["widget_options_id"] = f"{context['id']}_options"
+        context["widget_options"] = {
+            "geom_name": context["geom_type"], "id": context["id"], "map_id": f"{context['id']}_map",
+            "map_srid": context["map_srid"], "name": context["name"], "module": context["module"],
+            "default_lon": context["default_lon"], "default_lat": context["default_lat"],
+            "default_zoom": context["default_zoom"],
+            "tile_url": settings.CITYPIN_TILE_URL, "tile_attribution": settings.CITYPIN_TILE_ATTRIBUTION,
+        }
         return context

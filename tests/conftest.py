@@ -70,10 +70,19 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(autouse=True)
 def patient_browser(request):
     """A cold chromium on a busy 2-core machine can take seconds for its first page: give
-    waits room (they return as soon as the condition holds, so passing tests stay fast)."""
-    if "page" in request.fixturenames:
-        from playwright.sync_api import expect
+    waits room (they return as soon as the condition holds, so passing tests stay fast).
+    Every browser test also fails on any Content-Security-Policy violation of the pages."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    from playwright.sync_api import expect
 
-        request.getfixturevalue("page").set_default_timeout(30_000)
-        expect.set_options(timeout=20_000)
+    page = request.getfixturevalue("page")
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=20_000)
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    request.node.csp_violations = violations
     yield
+    if not request.node.get_closest_marker("breaks_csp_on_purpose"):
+        assert violations == [], "the page broke its Content-Security-Policy"

@@ -34,3 +34,15 @@ def test_api_docs_render_offline(live_server, page, transactional_db, screenshot
     page.wait_for_selector(".swagger-ui .opblock", timeout=10_000)
     assert page.locator(".opblock-summary-path", has_text="/api/v1/reports/").count() >= 1
     screenshot("api-docs", full_page=False)
+
+
+
+@pytest.mark.breaks_csp_on_purpose
+def test_an_inline_script_without_the_nonce_is_refused_and_seen(live_server, page, transactional_db, request):
+    """What every browser test relies on: the policy is enforced, and a violation is caught."""
+    page.goto(f"{live_server.url}/")
+    page.evaluate("""() => { const s = document.createElement("script");
+                             s.textContent = "document.body.dataset.injected = 'yes'"; document.body.append(s); }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.body.dataset.injected") is None
+    assert any("inline script" in text for text in request.node.csp_violations)

@@ -1,6 +1,6 @@
 import logging
 import signal
-import time
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, once=False, **options):
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        # SIGTERM (systemd, `make serve`) and SIGINT end the loop after the pass under way, or at
+        # once while it waits; nothing half-done is left behind (each job is its own transaction).
+        stopping = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.set())
         while True:
             close_old_connections()  # a long-running process: drop broken or expired connections
             try:
@@ -32,6 +35,5 @@ class Command(BaseCommand):
                 summary = ""
             if summary:
                 self.stdout.write(summary)
-            if once or stopping:
+            if once or stopping.wait(settings.CITYPIN_WORKER_INTERVAL):
                 return
-            time.sleep(settings.CITYPIN_WORKER_INTERVAL)
