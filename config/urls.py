@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.api.views import healthz
 
+handler404 = "incidents.api.views.not_found"  # JSON under /api/, the site's page elsewhere
+
 admin.site.site_header = _("Citypin administration")
 admin.site.site_title = "Citypin"
 admin.site.index_title = _("Configuration: areas, departments, categories, routing rules")

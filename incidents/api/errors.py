@@ -23,5 +23,8 @@ def field_error_handler(exc, context):
     response = exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError) and not isinstance(response.data, dict):
         response.data = {"non_field_errors": response.data}
+    elif response is not None and isinstance(response.data, dict) and isinstance(response.data.get("detail"), str):
+        # not found (an unknown ?format= too), throttled, not allowed: one message, still a list
+        response.data = {"detail": [response.data["detail"]]}
     return response
 

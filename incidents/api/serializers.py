@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import math
 
+from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
 
 from ..models import Category, CategoryAttribute, Department
 from ..services import ReportDraft, Reporter
+from . import schema as doc
 
 
-class PointField(serializers.Field):
-    """A GeoJSON Point in lon/lat (SRID 4326). Range checks happen in submit_report."""
+@extend_schema_field(doc.POINT)
+class PointField(GeometryField):
+    """A GeoJSON Point in lon/lat (SRID 4326), read into a GEOS Point. Stricter than DRF-GIS's
+    own parsing (which takes any geometry, WKT or hex too) and with messages a citizen's client
+    can show; range checks happen in submit_report."""
 
     default_error_messages = {
         "invalid": 'Must be a GeoJSON Point: {{"type": "Point", "coordinates": [longitude, latitude]}}.',
         "numbers": "Coordinates must be numbers: [longitude, latitude].",
     }
 
-    def to_internal_value(self, data):
+    def validate_empty_values(self, data):
+        # GeometryField calls "" missing; here it is just not a Point
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data) -> Point:
         if not isinstance(data, dict) or data.get("type") != "Point" or not isinstance(data.get("coordinates"), list):
             self.fail("invalid")
         coords = data["coordinates"]
@@ -29,12 +40,9 @@ class PointField(serializers.Field):
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                        for v in coords[:2]):
                 self.fail("numbers")
-            return float(coords[0]), float(coords[1])
+            return Point(float(coords[0]), float(coords[1]), srid=4326)
         except OverflowError:  # integers too large for a float
             self.fail("numbers")
-
-    def to_representation(self, value):
-        return {"type": "Point", "coordinates": list(value)}
 
 
 class ReporterSerializer(serializers.Serializer):
@@ -44,17 +52,29 @@ class ReporterSerializer(serializers.Serializer):
 
 
 class ReportIntakeSerializer(serializers.Serializer):
-    category = serializers.CharField(max_length=40)
-    location = PointField(required=False, allow_null=True, help_text="GeoJSON Point [lon, lat], WGS-84.")
-    location_accuracy_m = serializers.FloatField(required=False, allow_null=True, help_text="Metres.")
-    address = serializers.CharField(required=False, allow_blank=True, max_length=400)
-    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    attributes = serializers.DictField(required=False)
-    reporter = ReporterSerializer(required=False)
+    """A new report: a `location` or, without one, an `address` (not blank). A report by address
+    only goes to the operations center, which places it."""
+
+    category = serializers.CharField(max_length=40, help_text="An active category's code (/api/v1/categories/).")
+    location = PointField(required=False, allow_null=True,
+                          help_text="Where the problem is: longitude -180 to 180, latitude -90 to 90, inside the "
+                                    "area this service covers. Either this or `address`.")
+    location_accuracy_m = serializers.FloatField(required=False, allow_null=True,
+                                                 help_text="Metres, 0 to 10000: the device's accuracy.")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=400,
+                                    help_text="Where the problem is, in words. Either this or `location`.")
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                        help_text="At most 4000 characters; contact details are hidden from the "
+                                                  "public.")
+    attributes = serializers.DictField(required=False, help_text="Answers to the category's attributes, by "
+                                                                 "attribute code (/api/v1/categories/).")
+    reporter = ReporterSerializer(required=False, help_text="Never published. Categories that do not allow "
+                                                            "anonymous reports need a name and an e-mail or phone.")
 
     def to_draft(self, source: str, reporter_ip: str | None) -> ReportDraft:
         data = self.validated_data
-        lon, lat = data.get("location") or (None, None)
+        point = data.get("location")
+        lon, lat = (point.x, point.y) if point is not None else (None, None)
         return ReportDraft(
             category_code=data["category"],
             lon=lon,
@@ -87,6 +107,7 @@ class CategorySerializer(serializers.ModelSerializer):
             "public_location_precision_m", "allow_anonymous",
         ]
 
+    @extend_schema_field(doc.obj(code=doc.STRING, name_vi=doc.STRING, name_en=doc.STRING))
     def get_group(self, category: Category) -> dict:
         return {"code": category.group.code, "name_vi": category.group.name_vi, "name_en": category.group.name_en}
 

@@ -8,7 +8,8 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.views.defaults import page_not_found
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +20,7 @@ from ..ratelimit import ReportSubmitThrottle, SupportThrottle
 from ..services import submit_report
 from ..web.browser import browser_id
 from ..workflow import support_report
+from . import schema as doc
 from .geojson import feature_collection
 from .serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
 
@@ -42,23 +44,12 @@ def error_response(exc: ValidationError) -> Response:
     return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
 
 
-REPORT_FILTERS = [
-    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat (WGS-84)"),
-    OpenApiParameter("category", str, description="category codes, comma-separated"),
-    OpenApiParameter("status", str, description="statuses, comma-separated"),
-    OpenApiParameter("department", str, description="department codes, comma-separated"),
-    OpenApiParameter("area", str, description="area code: reports inside that area"),
-    OpenApiParameter("created_after", str, description="ISO date or date-time"),
-    OpenApiParameter("created_before", str, description="ISO date or date-time"),
-    OpenApiParameter("limit", int, description=f"page size, 1..{selectors.MAX_PAGE}"),
-    OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
-]
-
-
 class ReportCollection(APIView):
     throttle_classes = [ReportSubmitThrottle]
 
-    @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
+    @extend_schema(operation_id="v1_reports_list", parameters=[*doc.REPORT_PAGE, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.REPORT_FEATURE, paged=True),
+                                         "Public reports, newest first; `next` links to the next page."))
     def get(self, request):
         try:
             page = selectors.report_page(query(request), get_language())
@@ -66,7 +57,14 @@ class ReportCollection(APIView):
             return error_response(exc)
         return page_response(request, page)
 
-    @extend_schema(request=ReportIntakeSerializer, responses={201: OpenApiResponse(description="the report as a GeoJSON Feature")})
+    @extend_schema(
+        description="Report a problem. Give a `location` (a GeoJSON Point) or, without one, an `address`: a report "
+                    "by address only goes to the operations center, which places it.",
+        request=ReportIntakeSerializer, parameters=[doc.LANGUAGE], examples=doc.INTAKE_EXAMPLES,
+        responses={**doc.geojson(201, doc.REPORT_FEATURE, "The report as the public sees it; the Location header "
+                                                          "is its URL."),
+                   400: doc.INTAKE_REFUSED, 429: doc.THROTTLED},
+    )
     def post(self, request):
         try:
             data = request.data
@@ -88,10 +86,9 @@ class ReportCollection(APIView):
 
 
 class ReportAggregates(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("zoom", float, description="map zoom 0..22: the grid is about 64 px"), *REPORT_FILTERS[:7]],
-        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection of grid cells with `count` and `open`")},
-    )
+    @extend_schema(parameters=[*doc.AGGREGATE, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.CELL_FEATURE), "Counts of reports on a grid "
+                                                                                "(at most 2000 cells, fullest first)."))
     def get(self, request):
         try:
             features = selectors.report_aggregates(query(request), get_language())
@@ -104,11 +101,8 @@ class NearbyReports(APIView):
     """Open reports that may be the same problem: same category, within its duplicate radius
     and time window, nearest first."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("category", str, required=True), OpenApiParameter("lon", float, required=True),
-                    OpenApiParameter("lat", float, required=True)],
-        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection with distance_m")},
-    )
+    @extend_schema(parameters=[*doc.NEARBY, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.NEARBY_FEATURE), "At most 10, nearest first."))
     def get(self, request):
         try:
             params = query(request)
@@ -136,7 +130,9 @@ class ReportSupporters(APIView):
 
     throttle_classes = [SupportThrottle]
 
-    @extend_schema(request=None, responses={201: OpenApiResponse(description="{supporter_count}")})
+    @extend_schema(request=doc.SUPPORT_REQUEST, parameters=[doc.BROWSER_COOKIE, doc.LANGUAGE],
+                   responses={201: OpenApiResponse(doc.SUPPORT_RESPONSE, "Supported; the report's new count."),
+                              400: doc.BAD_REQUEST, 404: doc.NOT_FOUND, 429: doc.THROTTLED})
     def post(self, request, public_id: str):
         report = Report.objects.filter(public_id=public_id).first()
         if report is None:
@@ -168,7 +164,9 @@ def page_response(request, page: selectors.Page) -> HttpResponse:
 
 
 class IncidentCollection(APIView):
-    @extend_schema(parameters=REPORT_FILTERS, responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
+    @extend_schema(operation_id="v1_incidents_list", parameters=[*doc.INCIDENT_PAGE, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.INCIDENT_FEATURE, paged=True),
+                                         "Public incidents, newest first; dates filter on their first report."))
     def get(self, request):
         try:
             page = selectors.incident_page(query(request), get_language())
@@ -178,7 +176,7 @@ class IncidentCollection(APIView):
 
 
 class IncidentDetail(APIView):
-    @extend_schema(responses={200: OpenApiResponse(description="GeoJSON Feature with its reports' public ids")})
+    @extend_schema(parameters=[doc.LANGUAGE], responses=doc.geojson(200, doc.INCIDENT_FEATURE, "The incident."))
     def get(self, request, incident_id: int):
         feature = selectors.incident_feature(incident_id, get_language())
         if feature is None:
@@ -187,11 +185,9 @@ class IncidentDetail(APIView):
 
 
 class HotspotCollection(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("category", str, description="category codes, comma-separated"),
-                    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat")],
-        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection of hotspot footprints")},
-    )
+    @extend_schema(parameters=[*doc.HOTSPOT_FILTERS, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.HOTSPOT_FEATURE), "Hotspots, largest first "
+                                                                                   "(at most 2000)."))
     def get(self, request):
         try:
             features = selectors.hotspot_features(query(request), get_language())
@@ -201,7 +197,7 @@ class HotspotCollection(APIView):
 
 
 class ReportDetail(APIView):
-    @extend_schema(responses={200: OpenApiResponse(description="GeoJSON Feature")})
+    @extend_schema(parameters=[doc.LANGUAGE], responses=doc.geojson(200, doc.REPORT_FEATURE, "The report."))
     def get(self, request, public_id: str):
         feature = selectors.report_feature(public_id, get_language())
         if feature is None:
@@ -209,27 +205,21 @@ class ReportDetail(APIView):
         return geojson_response(feature)
 
 
+@extend_schema_view(get=extend_schema(responses={200: CategorySerializer(many=True), 404: doc.NOT_FOUND}))
 class CategoryList(generics.ListAPIView):
     serializer_class = CategorySerializer
     queryset = Category.objects.filter(active=True).select_related("group").prefetch_related("attributes")
 
 
+@extend_schema_view(get=extend_schema(responses={200: DepartmentSerializer(many=True), 404: doc.NOT_FOUND}))
 class DepartmentList(generics.ListAPIView):
     serializer_class = DepartmentSerializer
     queryset = Department.objects.filter(active=True)
 
 
 class AreaCollection(APIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("kind", str, description="province, ward, service_area, other (comma-separated)"),
-            OpenApiParameter("parent", str, description="parent area code"),
-            OpenApiParameter("zoom", float, description="map zoom 0..22: simplification to about half a pixel"),
-            OpenApiParameter("tolerance_m", float, description="simplification tolerance in metres (overrides zoom)"),
-            OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
-        ],
-        responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")},
-    )
+    @extend_schema(parameters=doc.AREA_FILTERS,
+                   responses=doc.geojson(200, doc.collection(doc.AREA_FEATURE), "Areas by kind and code."))
     def get(self, request):
         try:
             features = selectors.area_features(query(request))
@@ -238,6 +228,14 @@ class AreaCollection(APIView):
         response = geojson_response(feature_collection(features))
         response["Cache-Control"] = "public, max-age=3600"  # boundaries change rarely
         return response
+
+
+def not_found(request, exception=None) -> HttpResponse:
+    """Django's 404 for a path that matches no route: under /api/ (a public id with a space in
+    it, say) a field error like every other API error; elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"path": [f"Nothing at {request.path[:100]}."]}, status=404)
+    return page_not_found(request, exception)
 
 
 def healthz(request):
