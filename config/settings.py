@@ -236,6 +236,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # scripts read the token from the page's form, never the cookie
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Behind TLS (a reverse proxy that terminates it and says so in X-Forwarded-Proto), which is how
 # `make serve` expects to run: HSTS, cookies only over HTTPS, plain HTTP redirected (but the
 # health check, which load balancers call over plain HTTP). CITYPIN_TLS=0 serves plain HTTP, for

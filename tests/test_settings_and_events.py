@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k3y-for-tests-only-" + "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+# What this test process sets for itself (DJANGO_ALLOW_ASYNC_UNSAFE is for Playwright) and must
+# not leak into the Django processes started as an installation would run them.
+PROCESS_SETTINGS = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def start_django(env_overrides: dict, command: tuple[str, ...] = ("check",)) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k not in PROCESS_SETTINGS}
     env.update(env_overrides)
     return subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True)
 
