@@ -5,7 +5,7 @@
 PY      := .venv/bin/python
 PORT    ?= 8000
 
-.PHONY: run serve test setup db migrate demo bench stop-db clean-db
+.PHONY: run serve test setup db migrate demo bench stop-db clean-db backup restore
 
 setup:
 	@bash scripts/install.sh
@@ -37,6 +37,13 @@ bench: demo
 	@$(PY) bench/route.py
 	@$(PY) bench/incidents.py
 	@$(PY) bench/console.py
+
+# pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
+backup: db
+	@bash scripts/backup.sh $(FILE)
+
+restore: db
+	@bash scripts/restore.sh $(FILE)
 
 stop-db:
 	@bash scripts/db-stop.sh
