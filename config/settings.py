@@ -259,7 +259,11 @@ if CITYPIN_TLS:
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits and sign-in lockouts count in the cache. Under `make serve` several gunicorn
+# processes answer, so with DEBUG off the counters live in a database table that they all share
+# (created by `manage.py createcachetable`, which make serve runs).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if DEBUG
+          else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "citypin_cache"}}
 
 # Citypin ---------------------------------------------------------------------------------
 # The address people reach Citypin at, for links in e-mails.

@@ -16,6 +16,7 @@ workers="${WEB_CONCURRENCY:-$((2 * cores + 1))}"
 bind="${BIND:-127.0.0.1:${PORT:-8000}}"
 
 "$PY" manage.py check --deploy --fail-level ERROR >/dev/null
+"$PY" manage.py createcachetable  # the rate-limit and lockout counters all processes share
 # Static files are collected (hashed and compressed: a minute or two) when anything they come
 # from is newer than the last collection.
 manifest=staticfiles/staticfiles.json

@@ -131,6 +131,25 @@ def test_only_the_front_end_files_the_pages_use_are_served(served):
         assert fetch(port, path, HTTPS)[0].status == 404, path
 
 
+def test_sign_in_lockout_counts_failures_across_all_server_processes(served):
+    """Each attempt on a new connection may reach another gunicorn process: the counters are shared."""
+    port, _ = served
+    page, body = fetch(port, "/console/login/", HTTPS)
+    cookie = page.getheader("Set-Cookie").split(";")[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = f"csrfmiddlewaretoken={token}&username=nobody-{port}&password=wrong"
+    headers = {**HTTPS, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
+               "Referer": "https://citypin.example.vn/console/login/", "Accept-Language": "en"}
+    answers = []
+    for _ in range(6):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/console/login/", body=form, headers={"Host": "citypin.example.vn", **headers})
+        answers.append(conn.getresponse().read())
+        conn.close()
+    assert all(b"Too many failed sign-ins" not in answer for answer in answers[:5])
+    assert b"Too many failed sign-ins" in answers[5]
+
+
 def test_sigterm_stops_the_server_and_the_worker_cleanly(served):
     port, process = served
     children = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True).stdout.split()
