@@ -175,3 +175,9 @@ def test_an_empty_string_location_is_refused_as_not_a_point():
                                                      "attributes": {"size": "small"}}, format="json")
     assert response.status_code == 400
     assert "GeoJSON Point" in response.json()["location"][0]
+
+
+def test_the_upload_limit_and_outage_answers_are_documented():
+    paths = APIClient().get("/api/schema/", {"format": "json"}).json()["paths"]
+    assert "413" in paths["/api/v1/reports/"]["post"]["responses"]
+    assert all("503" in operation["responses"] for path in paths.values() for operation in path.values())

@@ -152,6 +152,11 @@ def field_errors(example: dict, nested: tuple[str, ...] = ()) -> Schema:
 
 BAD_REQUEST = OpenApiResponse(field_errors({"location": ["Give a location on the map, or at least an address."]}),
                               "Invalid input: messages by parameter or field.")
+TOO_LARGE = OpenApiResponse(field_errors({"body": ["The request body is larger than 32 MB."]}),
+                            "The body is larger than the upload limit (incidents/limits.py).")
+UNAVAILABLE = OpenApiResponse(field_errors({"database": ["The database is unavailable; try again shortly."]}),
+                              "The database cannot be reached; the Retry-After header says when to try again "
+                              "(incidents/outage.py).")
 INTAKE_REFUSED = OpenApiResponse(
     field_errors({"location": ["Give a location on the map, or at least an address."],
                   "reporter": {"email": ["Enter a valid email address."]}}, nested=("reporter",)),
@@ -165,7 +170,8 @@ THROTTLED = OpenApiResponse(field_errors({"detail": ["Request was throttled. Exp
 
 def geojson(status: int, schema: Schema, description: str) -> dict:
     """A response that is GeoJSON whatever the client asked for, plus the documented errors."""
-    return {(status, GEOJSON): OpenApiResponse(schema, description), 400: BAD_REQUEST, 404: NOT_FOUND}
+    return {(status, GEOJSON): OpenApiResponse(schema, description), 400: BAD_REQUEST, 404: NOT_FOUND,
+            503: UNAVAILABLE}
 
 
 def comma_list(name: str, what: str) -> OpenApiParameter:

@@ -63,7 +63,7 @@ class ReportCollection(APIView):
         request=ReportIntakeSerializer, parameters=[doc.LANGUAGE], examples=doc.INTAKE_EXAMPLES,
         responses={**doc.geojson(201, doc.REPORT_FEATURE, "The report as the public sees it; the Location header "
                                                           "is its URL."),
-                   400: doc.INTAKE_REFUSED, 429: doc.THROTTLED},
+                   400: doc.INTAKE_REFUSED, 413: doc.TOO_LARGE, 429: doc.THROTTLED},
     )
     def post(self, request):
         try:
@@ -132,7 +132,8 @@ class ReportSupporters(APIView):
 
     @extend_schema(request=doc.SUPPORT_REQUEST, parameters=[doc.BROWSER_COOKIE, doc.LANGUAGE],
                    responses={201: OpenApiResponse(doc.SUPPORT_RESPONSE, "Supported; the report's new count."),
-                              400: doc.BAD_REQUEST, 404: doc.NOT_FOUND, 429: doc.THROTTLED})
+                              400: doc.BAD_REQUEST, 404: doc.NOT_FOUND, 413: doc.TOO_LARGE, 429: doc.THROTTLED,
+                              503: doc.UNAVAILABLE})
     def post(self, request, public_id: str):
         report = Report.objects.filter(public_id=public_id).first()
         if report is None:
@@ -205,13 +206,15 @@ class ReportDetail(APIView):
         return geojson_response(feature)
 
 
-@extend_schema_view(get=extend_schema(responses={200: CategorySerializer(many=True), 404: doc.NOT_FOUND}))
+@extend_schema_view(get=extend_schema(responses={200: CategorySerializer(many=True), 404: doc.NOT_FOUND,
+                                                 503: doc.UNAVAILABLE}))
 class CategoryList(generics.ListAPIView):
     serializer_class = CategorySerializer
     queryset = Category.objects.filter(active=True).select_related("group").prefetch_related("attributes")
 
 
-@extend_schema_view(get=extend_schema(responses={200: DepartmentSerializer(many=True), 404: doc.NOT_FOUND}))
+@extend_schema_view(get=extend_schema(responses={200: DepartmentSerializer(many=True), 404: doc.NOT_FOUND,
+                                                 503: doc.UNAVAILABLE}))
 class DepartmentList(generics.ListAPIView):
     serializer_class = DepartmentSerializer
     queryset = Department.objects.filter(active=True)
