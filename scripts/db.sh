@@ -86,4 +86,6 @@ if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$DBNA
   psql_pg -d postgres -c "create database \"$DBNAME\""
 fi
 psql_pg -d "$DBNAME" -c "create extension if not exists postgis" >/dev/null
+# Durable whatever a tool may have set on the database itself (only test databases give it up).
+psql_pg -d postgres -c "alter database \"$DBNAME\" reset synchronous_commit" >/dev/null
 echo "db: PostGIS on 127.0.0.1:$port, database $DBNAME"

@@ -27,6 +27,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     for the disk (synchronous_commit off). The cluster itself stays durable for `make run`."""
     from django.db import connection
 
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        return  # no test needs the database in this run: the connection still names the served one
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} "
                        "SET synchronous_commit = off")
