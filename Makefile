@@ -5,7 +5,7 @@
 PY      := .venv/bin/python
 PORT    ?= 8000
 
-.PHONY: run serve test setup db migrate demo bench stop-db clean-db backup restore
+.PHONY: run serve test fuzz setup db migrate demo bench stop-db clean-db backup restore
 
 setup:
 	@bash scripts/install.sh
@@ -32,6 +32,11 @@ serve: migrate
 test: db
 	@bash scripts/install.sh test
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The schema fuzz test of `make test` with many more examples per operation (default 500).
+fuzz: db
+	@bash scripts/install.sh test
+	@CITYPIN_FUZZ_EXAMPLES=$${CITYPIN_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_api_schema.py -k every_operation
 
 bench: demo
 	@$(PY) bench/route.py
