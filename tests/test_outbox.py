@@ -95,7 +95,7 @@ class WorkerTests(TestCase):
         self.assertEqual(len(mail.outbox), 1)
 
 
-def test_worker_survives_a_failed_pass(monkeypatch, caplog):
+def test_worker_survives_a_failed_pass(monkeypatch, caplog, settings):
     """A pass that fails (the database restarting, say) is logged and the next pass runs."""
     from django.core.management import call_command
 
@@ -111,16 +111,41 @@ def test_worker_survives_a_failed_pass(monkeypatch, caplog):
         return "outbox: 1 sent, 0 failed"
 
     monkeypatch.setattr(run_worker, "run_once", flaky)
-    monkeypatch.setattr(run_worker.time, "sleep", lambda seconds: None)
-    previous = signal.getsignal(signal.SIGTERM)
+    settings.CITYPIN_WORKER_INTERVAL = 0
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     out = io.StringIO()
     try:
         call_command("run_worker", stdout=out)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
     assert len(passes) == 2
     assert "outbox: 1 sent" in out.getvalue()
     assert "worker pass failed" in caplog.text
+
+
+def test_worker_stops_on_sigterm_while_it_waits_without_another_pass(monkeypatch, settings):
+    """systemd and `make serve` stop the worker with SIGTERM: it must not sleep out its interval
+    and run one more pass first."""
+    import threading
+
+    from django.core.management import call_command
+
+    from incidents.management.commands import run_worker
+
+    passes = []
+    monkeypatch.setattr(run_worker, "run_once", lambda: passes.append(1) or "")
+    settings.CITYPIN_WORKER_INTERVAL = 3600
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        call_command("run_worker", stdout=io.StringIO())
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert passes == [1]
 
 
 def test_worker_once_reports_a_failed_pass(monkeypatch):
