@@ -30,10 +30,9 @@ from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from incidents.console.access import staff_scope  # noqa: E402
-from incidents.console.queries import (LIST_SQL, MAP_LIMIT, MAP_SQL, PAGE, SORTS, console_filters,  # noqa: E402
-                                       map_features, report_list)
+from incidents.access import staff_scope  # noqa: E402
 from incidents.models import Department, StaffMembership  # noqa: E402
+from incidents.read.staff import LIST_SQL, MAP_LIMIT, MAP_SQL, PAGE, SORTS, console_filters, map_features, report_list
 
 # Spread the synthetic reports over departments and give them targets: acknowledge within a
 # day, resolve within a week of being reported (so some are overdue, as in real life).

@@ -1,6 +1,6 @@
 """Incidents and hotspots at scale, each figure beside a baseline measured in the same run:
 
-1. the duplicate-candidate query (incidents.clustering.CANDIDATES_SQL) at 1,000,000 reports,
+1. the duplicate-candidate query (incidents.matching.CANDIDATES_SQL) at 1,000,000 reports,
    against the bare ST_DWithin query on the same index run raw through psycopg2 (target ≤ 1.5×),
    with its EXPLAIN;
 2. intake with duplicate scoring (submit_report) at 10,000 and at 1,000,000 reports
@@ -32,10 +32,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from incidents.clustering import CANDIDATES_SQL, candidates  # noqa: E402
 from incidents.hotspots import refresh_hotspots  # noqa: E402
+from incidents.intake import ReportDraft, submit_report  # noqa: E402
+from incidents.matching import CANDIDATES_SQL, candidates  # noqa: E402
 from incidents.models import Category, Hotspot, Report  # noqa: E402
-from incidents.services import ReportDraft, submit_report  # noqa: E402
 
 BARE_DWITHIN = """
 SELECT id FROM incidents_incident

@@ -1,8 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 
 from incidents.api.views import healthz
+from incidents.http.converters import PublicIdConverter
+
+register_converter(PublicIdConverter, "public_id")  # before the faces' URLs that use it
 
 handler404 = "incidents.api.views.not_found"  # JSON under /api/, the site's page elsewhere
 
@@ -16,7 +19,7 @@ urlpatterns = [
     path("console/", include("incidents.console.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("incidents.web.urls")),
+    path("", include("incidents.citizen.urls")),
 ]
-# MEDIA_ROOT is never served as such: photos go through incidents.web.views.photo, which
+# MEDIA_ROOT is never served as such: photos go through incidents.citizen.views.photo, which
 # checks that staff approved them.

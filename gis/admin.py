@@ -1,7 +1,7 @@
 from django.contrib.gis import admin
 
-from .models import Area, Asset, AssetLayer
-from .widgets import OfflineMapWidget
+from gis.models import Area, Asset, AssetLayer
+from gis.widgets import OfflineMapWidget
 
 
 class MapAdmin(admin.GISModelAdmin):

@@ -15,7 +15,7 @@ from django.contrib.gis.gdal import DataSource, GDALException
 from django.contrib.gis.geos import GEOSGeometry, MultiLineString, MultiPolygon
 from django.db import transaction
 
-from .models import Area, Asset, AssetLayer
+from gis.models import Area, Asset, AssetLayer
 
 
 @dataclass

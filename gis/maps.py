@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
-from folium.plugins import Draw
 from django.conf import settings
 from django.templatetags.static import static
+from folium.plugins import Draw
 from jinja2 import Template
 
 

@@ -1,9 +1,21 @@
 from django.contrib.gis import admin
 
 from gis.admin import MapAdmin
-
-from .models import (ApiKey, CalendarDay, Category, CategoryAttribute, CategoryGroup, Department, OutboxMessage, Report,
-                     ReportEvent, ResponseTemplate, RoutingRule, StaffMembership)
+from incidents.categories import save_category
+from incidents.models import (
+    ApiKey,
+    CalendarDay,
+    Category,
+    CategoryAttribute,
+    CategoryGroup,
+    Department,
+    OutboxMessage,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+    RoutingRule,
+    StaffMembership,
+)
 
 
 @admin.register(Department)
@@ -31,6 +43,9 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ["group", "active", "allow_anonymous"]
     search_fields = ["code", "name_vi", "name_en", "keywords"]
     inlines = [AttributeInline]
+
+    def save_model(self, request, obj, form, change):
+        save_category(obj)  # the published points follow a new public location precision
 
 
 @admin.register(RoutingRule)

@@ -24,12 +24,21 @@ from django.utils import timezone
 from gis.importers import FID, import_areas, import_assets
 from gis.models import Area, Asset, AssetLayer
 from gis.spatial import offset_point
-
-from .models import (ApiKey, Category, CategoryAttribute, CategoryGroup, Department, Report, ReportEvent,
-                     ResponseTemplate, RoutingRule, StaffMembership)
-from .hotspots import refresh_hotspots
-from .sla import due_times
-from .services import Reporter, ReportDraft, submit_report
+from incidents.hotspots import refresh_hotspots
+from incidents.intake import ReportDraft, Reporter, submit_report
+from incidents.models import (
+    ApiKey,
+    Category,
+    CategoryAttribute,
+    CategoryGroup,
+    Department,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+    RoutingRule,
+    StaffMembership,
+)
+from incidents.sla import due_times
 
 DATA = Path(settings.BASE_DIR) / "data"
 CITY = DATA / "demo" / "can_tho.json"

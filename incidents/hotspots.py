@@ -30,8 +30,8 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import Category, Hotspot, HotspotRun, Report
-from .prepared import PreparedQuery
+from incidents.models import Category, Hotspot, HotspotRun, Report
+from incidents.prepared import PreparedQuery
 
 # Full refresh, one category per statement (CATEGORY_CLUSTERS, prepared once per session):
 # 1. clusters: DBSCAN over the category's located reports of the window, read from the covering

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_datetime
 
-from .models import Incident, Report, ReportEvent
-from .services import ReportDraft, submit_report
+from incidents.intake import ReportDraft, submit_report
+from incidents.models import Incident, Report, ReportEvent
 
 
 @dataclass

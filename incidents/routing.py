@@ -35,8 +35,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from .models import Category, RoutingRule
-from .prepared import PreparedQuery
+from incidents.models import Category, RoutingRule
+from incidents.prepared import PreparedQuery
 
 ROUTE_SQL = """
 WITH pt AS (

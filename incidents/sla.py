@@ -58,7 +58,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from .models import CalendarDay
+from incidents.models import CalendarDay
 
 __all__ = [
     "OfficeCalendar", "add_working_hours", "due_times", "forget_calendar", "office_calendar", "parse_office_hours",

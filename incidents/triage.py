@@ -1,15 +1,10 @@
 """What departments do with a report besides moving its status: assign it, set its priority,
 reroute it (or hand it back to the operations center: "not our responsibility"), reply to the
-citizen, note something for colleagues, approve a photo; and the escalation of reports nobody
-acknowledged in time. Each is one transaction that locks the report (workflow.lock_report),
-checks the version the actor saw, changes it and appends its event; the console and the bulk
-actions call these, never the models directly."""
+citizen, note something for colleagues, approve a photo. Each is one transaction that locks the
+report (workflow.lock_report), checks the version the actor saw, changes it and appends its
+event; the console and the bulk actions call these, never the models directly."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -18,12 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from .clustering import merge_incidents
-from .models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
-from .outbox import enqueue_department_notice, enqueue_escalation_notice, enqueue_reply
-from .routing import OutsideJurisdiction, operations_center_at, route
-from .sla import due_times
-from .workflow import Conflict, clean_message, lock_report
+from incidents.models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
+from incidents.notices import enqueue_department_notice, enqueue_reply
+from incidents.routing import OutsideJurisdiction, operations_center_at, route
+from incidents.sla import due_times
+from incidents.workflow import clean_message, lock_report
 
 ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
 
@@ -172,65 +166,4 @@ def approve_photo(photo_id: int, *, actor, public: bool = True) -> Photo:
         _event(photo.report, ReportEvent.Kind.PHOTO_APPROVED, actor, data={"photo": str(photo.uuid), "public": public})
     return photo
 
-
-# Reports still new after their acknowledge-by time, not yet escalated: served by the partial
-# index report_awaiting_escalation.
-def escalate_overdue(now: datetime | None = None) -> int:
-    """Flag each report nobody acknowledged in time, tell its operations center, and write the
-    event. Returns how many were escalated."""
-    now = now or timezone.now()
-    escalated = 0
-    pending = Report.objects.filter(status=Report.Status.NEW, acknowledged_at__isnull=True, escalated_at__isnull=True,
-                                    acknowledge_due_at__lt=now)
-    for report_id in pending.values_list("pk", flat=True)[:500]:
-        with transaction.atomic():
-            report = Report.objects.select_for_update(skip_locked=True).filter(
-                pk=report_id, status=Report.Status.NEW, acknowledged_at__isnull=True, escalated_at__isnull=True).first()
-            if report is None:
-                continue
-            report.escalated_at = now
-            report.save(update_fields=["escalated_at"])  # no version bump: it changes nothing staff edit
-            location = report.location
-            center = Department.objects.filter(pk=operations_center_at(
-                location.x if location else None, location.y if location else None)).first()
-            _event(report, ReportEvent.Kind.ESCALATED, None, data={
-                "due": report.acknowledge_due_at.isoformat(), "to": center.code if center else None})
-            if center is not None:
-                enqueue_escalation_notice(report, center)
-            escalated += 1
-    return escalated
-
-
-# Bulk actions: each item in its own transaction, so one failure leaves the others done.
-@dataclass
-class BulkResult:
-    done: list[str]
-    failed: dict[str, str]  # public id → why
-
-
-def bulk_apply(reports: list[Report], action: Callable[[Report], object]) -> BulkResult:
-    result = BulkResult([], {})
-    for report in reports:
-        try:
-            with transaction.atomic():
-                action(report)
-            result.done.append(report.public_id)
-        except Conflict:
-            result.failed[report.public_id] = _("Changed by someone else meanwhile.")
-        except ValidationError as exc:
-            result.failed[report.public_id] = " ".join(
-                str(m) for messages in exc.message_dict.values() for m in messages)
-    return result
-
-
-def merge_reports_into(reports: list[Report], *, actor, departments: list[int] | None = None) -> Incident:
-    """Bulk merge: the incidents of the chosen reports become one, the oldest open one."""
-    incident_ids = sorted({r.incident_id for r in reports})
-    open_ids = list(Incident.objects.filter(pk__in=incident_ids, merged_into__isnull=True,
-                                            status__in=Report.OPEN_STATUSES).order_by("first_reported_at", "pk")
-                    .values_list("pk", flat=True))
-    if not open_ids:
-        raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
-    return merge_incidents(open_ids[0], [i for i in incident_ids if i != open_ids[0]], actor=actor,
-                           departments=departments)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from .hotspots import refresh_hotspots
-from .outbox import send_pending
-from .triage import escalate_overdue
+from incidents.delivery.outbox import send_pending
+from incidents.escalation import escalate_overdue
+from incidents.hotspots import refresh_hotspots
 
 _last_hotspots = None
 

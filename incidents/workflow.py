@@ -13,10 +13,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Incident, Report, ReportEvent, Supporter
-from .outbox import enqueue_status_update
-from .sla import due_times
-from .text import scrub_contact_details, text_problem
+from incidents.models import Incident, Report, ReportEvent, Supporter
+from incidents.notices import enqueue_status_update
+from incidents.sla import due_times
+from incidents.text import scrub_contact_details, text_problem
 
 S = Report.Status
 

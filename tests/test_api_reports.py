@@ -2,8 +2,6 @@
 and the public reads."""
 
 import json
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.test import TestCase, override_settings
@@ -192,7 +190,7 @@ class ReadTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         build_world(cls)
-        from incidents.services import ReportDraft, Reporter, submit_report
+        from incidents.intake import ReportDraft, Reporter, submit_report
 
         cls.reports = []
         for i in range(5):

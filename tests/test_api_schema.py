@@ -19,12 +19,17 @@ from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_headers_conformance,
-                                 response_schema_conformance, status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from incidents.hotspots import refresh_hotspots
-from incidents.services import ReportDraft, submit_report
-from incidents.web.browser import COOKIE
+from incidents.http.browser import COOKIE
+from incidents.intake import ReportDraft, submit_report
 from tests.world import World, build_world, project
 
 CLUSTER = (105.73, 10.06)  # ward A, north of the road: eight potholes within ~100 m make a hotspot

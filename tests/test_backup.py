@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import Report
-from incidents.services import ReportDraft, submit_report
 from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent

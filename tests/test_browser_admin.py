@@ -8,7 +8,6 @@ from gis.models import Area
 from tests.world import box
 
 
-
 @pytest.fixture
 def admin_page(live_server, page, transactional_db):
     get_user_model().objects.create_superuser("admin", "admin@example.vn", "correct horse battery")

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import Report, Supporter
-from incidents.services import ReportDraft, submit_report
 from tests.images import jpeg_bytes
 from tests.world import World, build_world, project
 

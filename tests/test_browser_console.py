@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Report, ResponseTemplate, StaffMembership
-from incidents.services import ReportDraft, Reporter, submit_report
 from tests.world import World, build_world, project
 
 User = get_user_model()

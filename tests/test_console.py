@@ -13,10 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from incidents.escalation import escalate_overdue
+from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import OutboxMessage, Report, ReportEvent, ResponseTemplate, SavedView, StaffMembership
 from incidents.photos import clean_photos
-from incidents.services import ReportDraft, Reporter, submit_report
-from incidents.triage import escalate_overdue
 from incidents.workflow import transition_report
 from tests.images import jpeg_bytes
 from tests.world import build_world, project

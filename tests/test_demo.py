@@ -111,14 +111,14 @@ class FloodingScenarioTests(TestCase):
         return APIClient().post("/api/v1/reports/", body, format="json").json()["properties"]
 
     def test_five_reports_along_a_street_are_one_incident(self):
+        from django.contrib.gis.geos import Point
         from django.core import mail
 
         from gis.spatial import offset_point
-        from incidents.clustering import set_incident_status
+        from incidents.delivery.outbox import send_pending
         from incidents.hotspots import refresh_hotspots
+        from incidents.incident_ops import set_incident_status
         from incidents.models import Incident, OutboxMessage
-        from incidents.outbox import send_pending
-        from django.contrib.gis.geos import Point
 
         start = Point(105.7782, 10.0340, srid=4326)  # Ninh Kiều
         along = [offset_point(start, 35 * i, 90) for i in range(5)]  # 35 m apart, eastwards

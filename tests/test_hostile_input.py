@@ -12,11 +12,11 @@ from django.test import Client, SimpleTestCase, TestCase, override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
+from incidents.http.browser import COOKIE
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import Report, StaffMembership, Supporter
 from incidents.photos import clean_photo
-from incidents.services import ReportDraft, submit_report
 from incidents.text import scrub_contact_details
-from incidents.web.browser import COOKIE
 from incidents.workflow import transition_report
 from tests.images import upload
 from tests.world import build_world

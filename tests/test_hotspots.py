@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from incidents import hotspots as hotspot_module
 from incidents.hotspots import helper_sessions, refresh_hotspots
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import Hotspot, HotspotRun, Report
-from incidents.services import ReportDraft, submit_report
 from incidents.workflow import transition_report
 from tests.world import build_world, project
 

@@ -5,7 +5,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import TestCase
 
 from gis.importers import import_areas, import_assets
 from gis.models import Area, Asset

@@ -3,14 +3,14 @@ scores treat text, recurrence, and the staff services merge, split and status.""
 
 from datetime import timedelta
 
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.utils import timezone
 
-from incidents.clustering import candidates, merge_incidents, set_incident_status, split_report_from_incident
-from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent, Supporter
-from incidents.services import ReportDraft, Reporter, submit_report
+from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
+from incidents.intake import ReportDraft, Reporter, submit_report
+from incidents.matching import candidates
+from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent
 from incidents.workflow import support_report, transition_report
 from tests.world import build_world, project
 
@@ -85,7 +85,7 @@ class IntakeGroupingTests(TestCase):
         again = report_at(20)
         self.assertEqual(again.recurrence_of_id, first.incident_id)
         self.assertNotEqual(again.incident_id, first.incident_id)
-        from incidents.clustering import recurrences_by_department
+        from incidents.matching import recurrences_by_department
 
         self.assertEqual(recurrences_by_department(), {"construction": 1})
 
@@ -98,7 +98,7 @@ class IntakeGroupingTests(TestCase):
     def test_candidate_query_uses_the_spatial_index(self):
         from django.db import connection
 
-        from incidents.clustering import CANDIDATES_SQL
+        from incidents.matching import CANDIDATES_SQL
 
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")

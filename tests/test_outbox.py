@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.test import TestCase, override_settings
 
+from incidents.delivery.outbox import send_pending
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import OutboxMessage
-from incidents.services import ReportDraft, submit_report
-from incidents.outbox import send_pending
 from tests.world import build_world
 
 

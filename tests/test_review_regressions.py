@@ -3,9 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 
-from incidents.clustering import merge_incidents, set_incident_status
+from incidents.categories import save_category
+from incidents.incident_ops import merge_incidents, set_incident_status
+from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Category, Incident, Report
-from incidents.services import ReportDraft, Reporter, submit_report
 from tests.world import build_world, project
 
 EXACT = (105.7234567, 10.0234567)
@@ -39,7 +40,7 @@ class ReviewRegressionTests(TestCase):
         self.assertEqual(report.public_location.coords, EXACT)
         category = Category.objects.get(code="encroachment")
         category.public_location_precision_m = 100
-        category.save()
+        save_category(category)
         report.refresh_from_db()
         self.assertNotEqual(report.public_location.coords, EXACT)
         self.assertNotEqual(Incident.objects.get(pk=report.incident_id).public_location.coords, EXACT)
@@ -60,7 +61,7 @@ class ReviewRegressionTests(TestCase):
     def test_a_match_merged_or_closed_between_scoring_and_saving_is_not_joined_blindly(self):
         from django.utils import timezone
 
-        from incidents.clustering import Placement, incident_for
+        from incidents.matching import Placement, incident_for
 
         a, b = self.report("pothole", 105.72, 10.02), self.report("pothole", 105.75, 10.02)
         merge_incidents(b.incident_id, [a.incident_id])  # a's incident was the match when scored

@@ -6,10 +6,10 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
+from gis.models import Area
 from incidents.models import RoutingRule
 from incidents.routing import OutsideJurisdiction, route
 from tests.world import box, build_world, project
-from gis.models import Area
 
 
 class RoutingTests(TestCase):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from incidents.intake import ReportDraft, submit_report
 from incidents.models import ReportEvent
-from incidents.services import ReportDraft, submit_report
 from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,8 @@ What the data shows (checked by hand with the same DBSCAN, eps 150 m, in EPSG:71
   over eight years is thin, so clusters are where the same streets keep being reported.
 """
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 from django.contrib.gis.geos import MultiPolygon

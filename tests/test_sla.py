@@ -16,8 +16,15 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from incidents.models import CalendarDay, Category
-from incidents.sla import (OfficeCalendar, add_working_hours, due_times, forget_calendar, office_calendar,
-                           parse_office_hours, working_hours_between)
+from incidents.sla import (
+    OfficeCalendar,
+    add_working_hours,
+    due_times,
+    forget_calendar,
+    office_calendar,
+    parse_office_hours,
+    working_hours_between,
+)
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE_HOURS = "07:30-11:30,13:30-17:00"

@@ -14,7 +14,7 @@ from django.http.multipartparser import MultiPartParser
 from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 from PIL import Image
 
-from incidents.limits import LimitedUploadHandler, UploadTooLarge
+from incidents.http.limits import LimitedUploadHandler, UploadTooLarge
 from incidents.models import Photo, Report
 from incidents.photos import DECODING, clean_photo
 from tests.images import flat_png_bytes, jpeg_bytes, png_bytes, upload

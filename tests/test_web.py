@@ -2,7 +2,6 @@
 kind of bad input), the tracking page, supports, reopening and photos."""
 
 import io
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,8 +10,8 @@ from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 from PIL import Image
 
+from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import OutboxMessage, Photo, Report, ReportEvent, Supporter
-from incidents.services import ReportDraft, Reporter, submit_report
 from incidents.workflow import transition_report
 from tests.images import jpeg_bytes, png_bytes, upload
 from tests.world import build_world
@@ -234,8 +233,8 @@ class TrackingPageTests(TestCase):
         self.assertEqual(self.report.status, "resolved")
 
     def test_unapproved_photo_is_not_served_and_approved_one_is(self):
+        from incidents.intake import save_photos
         from incidents.photos import clean_photo
-        from incidents.services import save_photos
 
         save_photos(self.report, [clean_photo(upload("p.jpg", jpeg_bytes()))])
         photo = Photo.objects.get()

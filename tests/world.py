@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 
-from gis.spatial import offset_point
-
 from gis.models import Area, Asset, AssetLayer
+from gis.spatial import offset_point
 from incidents.models import Category, CategoryAttribute, CategoryGroup, Department, RoutingRule
 
 

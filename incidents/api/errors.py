@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ..outage import is_outage, log_outage, outage_response
+from incidents.http.outage import is_outage, log_outage, outage_response
 
 
 def field_error_handler(exc, context):

@@ -13,8 +13,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from ..models import Report
-from ..selectors import MAX_PAGE
+from incidents.models import Report
+from incidents.read.selectors import MAX_PAGE
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 
 from django.contrib.gis.geos import Point
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
-from ..models import Category, CategoryAttribute, Department
-from ..services import ReportDraft, Reporter
-from . import schema as doc
+from incidents.api import schema as doc
+from incidents.intake import ReportDraft, Reporter
+from incidents.models import Category, CategoryAttribute, Department
 
 
 @extend_schema_field(doc.POINT)

@@ -1,8 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .. import converters  # noqa: F401 (registers <public_id:…>)
-from . import views
+from incidents.api import views
 
 urlpatterns = [
     path("v1/reports/", views.ReportCollection.as_view(), name="api-reports"),

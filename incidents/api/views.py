@@ -14,15 +14,15 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
-from ..models import Category, Department, Report
-from ..ratelimit import ReportSubmitThrottle, SupportThrottle
-from ..services import submit_report
-from ..web.browser import browser_id
-from ..workflow import support_report
-from . import schema as doc
-from .geojson import feature_collection
-from .serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
+from incidents.api import schema as doc
+from incidents.api.serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
+from incidents.http.browser import browser_id
+from incidents.http.ratelimit import ReportSubmitThrottle, SupportThrottle
+from incidents.intake import submit_report
+from incidents.models import Category, Department, Report
+from incidents.read import selectors
+from incidents.read.geojson import feature_collection
+from incidents.workflow import support_report
 
 GEOJSON = "application/geo+json"
 

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..ratelimit import ReportSubmitThrottle
+from incidents.http.ratelimit import ReportSubmitThrottle
 
 IP_FACTOR = 4
 

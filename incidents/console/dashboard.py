@@ -22,12 +22,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ..api.geojson import localized
-from ..models import Report
-from .access import StaffScope, staff_required
-from .charts import bar_chart, line_chart
-from .queries import OVERDUE_SQL
-from .export import BOM, spreadsheet_safe
+from incidents.access import StaffScope
+from incidents.console.access import staff_required
+from incidents.console.charts import bar_chart, line_chart
+from incidents.models import Report
+from incidents.read.csv import BOM, spreadsheet_safe
+from incidents.read.geojson import localized
+from incidents.read.staff import OVERDUE_SQL
 
 PERIOD_WEEKS = 12
 

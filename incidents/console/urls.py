@@ -1,9 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .. import converters  # noqa: F401 (registers <public_id:…>)
-from . import dashboard, views
-from .auth import LockoutAuthenticationForm
+from incidents.console import dashboard, views
+from incidents.console.auth import LockoutAuthenticationForm
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="console/login.html",

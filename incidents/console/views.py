@@ -20,24 +20,40 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
 from gis.models import Area
-
-from ..api.geojson import feature_collection
-from ..clustering import merge_incidents, set_incident_status, split_report_from_incident
-from ..models import Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView
-from ..triage import (ACTING_ROLES, BulkResult, add_note, approve_photo, assign_report, bulk_apply, merge_reports_into,
-                      reply_to_report, reroute_report, return_to_triage, set_report_priority)
-from ..web.views import STATUS_STYLE, statuses
-from ..workflow import TRANSITIONS, Conflict, lock_report, transition_report
-from .access import StaffScope, report_in_scope, staff_required
-from .export import BOM, spreadsheet_safe
-from .queries import SORTS, console_filters, export_rows, map_cells, map_features, nearby_reports, report_list
+from incidents.access import StaffScope
+from incidents.bulk import BulkResult, bulk_apply
+from incidents.console.access import report_in_scope, staff_required
+from incidents.http.presentation import STATUS_STYLE, statuses
+from incidents.incident_ops import merge_incidents, merge_reports_into, set_incident_status, split_report_from_incident
+from incidents.models import Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView
+from incidents.read.csv import BOM, spreadsheet_safe
+from incidents.read.geojson import feature_collection
+from incidents.read.staff import (
+    SORTS,
+    console_filters,
+    export_rows,
+    map_cells,
+    map_features,
+    nearby_reports,
+    report_list,
+)
+from incidents.triage import (
+    ACTING_ROLES,
+    add_note,
+    approve_photo,
+    assign_report,
+    reply_to_report,
+    reroute_report,
+    return_to_triage,
+    set_report_priority,
+)
+from incidents.workflow import TRANSITIONS, Conflict, lock_report, transition_report
 
 User = get_user_model()
 PUBLIC_ID = re.compile(r"[A-Za-z0-9-]{1,40}")

@@ -1,10 +1,19 @@
 """The domain's models, split along its seams: configuration (who handles what), reports
 (what citizens sent and what happened to it), and incidents (what the city acts on)."""
 
-from .config import (ApiKey, CalendarDay, Category, CategoryAttribute, CategoryGroup, Department, ResponseTemplate,
-                     RoutingRule, StaffMembership)
-from .incidents import Hotspot, HotspotRun, Incident
-from .reports import OutboxMessage, Photo, Report, ReportEvent, SavedView, Supporter, photo_path  # noqa: F401 (migrations)
+from incidents.models.config import (
+    ApiKey,
+    CalendarDay,
+    Category,
+    CategoryAttribute,
+    CategoryGroup,
+    Department,
+    ResponseTemplate,
+    RoutingRule,
+    StaffMembership,
+)
+from incidents.models.incidents import Hotspot, HotspotRun, Incident
+from incidents.models.reports import OutboxMessage, Photo, Report, ReportEvent, SavedView, Supporter, photo_path  # noqa: F401 (migrations)
 
 __all__ = [
     "ApiKey", "CalendarDay", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",

@@ -103,15 +103,6 @@ class Category(BilingualName):
         verbose_name_plural = _("categories")
         ordering = ["group__order", "order", "code"]
 
-    def save(self, *args, **kwargs) -> None:
-        previous = (Category.objects.filter(pk=self.pk).values_list("public_location_precision_m", flat=True).first()
-                    if self.pk else None)
-        super().save(*args, **kwargs)
-        if previous is not None and previous != self.public_location_precision_m:
-            from ..clustering import republish_category  # the public points follow the new precision
-
-            republish_category(self.pk)
-
     @property
     def description(self) -> str:
         return in_language(self.description_vi, self.description_en)
@@ -305,7 +296,7 @@ class ResponseTemplate(models.Model):
 
     @property
     def status_label(self) -> str:
-        from .reports import Report
+        from incidents.models.reports import Report
 
         return Report.Status(self.status).label if self.status in Report.Status.values else ""
 

@@ -8,7 +8,7 @@ from django.contrib.gis.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .config import Category, Department
+from incidents.models.config import Category, Department
 
 
 class Incident(models.Model):

@@ -3,20 +3,15 @@ messages they cause. Geometries are WGS-84 (SRID 4326)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import Area, AssetLayer, BilingualName
-
-from .config import Category, Department, RoutingRule
+from gis.models import Area
+from incidents.models.config import Category, Department, RoutingRule
 
 
 class Report(models.Model):

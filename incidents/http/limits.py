@@ -15,6 +15,7 @@ CITYPIN_MAX_UPLOAD_BYTES:
 from __future__ import annotations
 
 import io
+
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -22,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
-from .photos import MAX_BYTES, MAX_PHOTOS
+from incidents.photos import MAX_BYTES, MAX_PHOTOS
 
 API_PREFIX = "/api/"
 

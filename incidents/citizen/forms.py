@@ -7,8 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gis.models import Area, in_language
-
-from ..models import Category, CategoryAttribute
+from incidents.models import Category, CategoryAttribute
 
 # Service error keys → form field names.
 SERVICE_FIELDS = {"location": "lat", "location_accuracy_m": "lat", "reporter.name": "name",

@@ -21,14 +21,13 @@ from django.utils.translation import gettext as _
 
 from gis.models import Area
 from gis.spatial import snap_point
-
-from .models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
-from .outbox import enqueue_department_notice, enqueue_reporter_receipt
-from .clustering import incident_for, place_report, refresh_incident
-from .photos import CleanPhoto
-from .sla import due_times
-from .text import scrub_contact_details, text_problem
-from .routing import OutsideJurisdiction, route
+from incidents.matching import incident_for, place_report, refresh_incident
+from incidents.models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
+from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
+from incidents.photos import CleanPhoto
+from incidents.routing import OutsideJurisdiction, route
+from incidents.sla import due_times
+from incidents.text import scrub_contact_details, text_problem
 
 MAX_DESCRIPTION = 4000
 MAX_ATTRIBUTE_TEXT = 2000

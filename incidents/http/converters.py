@@ -1,6 +1,3 @@
-from django.urls import register_converter
-
-
 class PublicIdConverter:
     """A report's public id, e.g. CT-2026-000123: letters, digits and dashes only, so anything
     else in the path is a plain 404."""
@@ -13,5 +10,3 @@ class PublicIdConverter:
     def to_url(self, value: str) -> str:
         return value
 
-
-register_converter(PublicIdConverter, "public_id")  # once, for the API and the web URLs

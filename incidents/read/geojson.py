@@ -12,7 +12,7 @@ filters, distances and aggregates use it too, so the exact point cannot be narro
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework.renderers import JSONRenderer
+
 
 # Name in the request's language; %(lang)s is 'vi' or 'en'.
 def localized(alias: str) -> str:
@@ -71,13 +71,6 @@ def base_params(lang: str) -> dict:
 def feature_collection(features: list[str], extra: str = "") -> str:
     """Join feature texts made by SQL into one FeatureCollection without re-parsing them."""
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]" + extra + "}"
-
-
-class GeoJSONRenderer(JSONRenderer):
-    """Lets clients ask for application/geo+json, which is what these endpoints return."""
-
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 # Incidents, public: the representative point (snapped like its reports when the category

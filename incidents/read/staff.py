@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..api.geojson import localized
-from ..models import Report
-from ..selectors import CELL_PX, MAX_CELLS, Filters, _parse_when, _zoom, add_bbox, storable_offset
-from .access import StaffScope
+from incidents.access import StaffScope
+from incidents.models import Report
+from incidents.read.geojson import localized
+from incidents.read.selectors import CELL_PX, MAX_CELLS, Filters, _parse_when, _zoom, add_bbox, storable_offset
 
 PAGE = 50
 MAP_LIMIT = 5000  # points; the map asks for a bbox, and says "zoom in" past this

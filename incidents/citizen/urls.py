@@ -1,7 +1,6 @@
 from django.urls import path
 
-from .. import converters  # noqa: F401 (registers <public_id:…>)
-from . import views
+from incidents.citizen import views
 
 urlpatterns = [
     path("", views.public_map, name="map"),

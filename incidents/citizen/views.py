@@ -17,26 +17,15 @@ from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, render_parts, with_script
 from gis.models import Area
-
-from ..console.access import staff_scope
-from ..models import Category, CategoryAttribute, Photo, Report
-from ..photos import clean_photos
-from ..ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
-from ..services import Reporter, ReportDraft, submit_report
-from ..workflow import can_reopen, reopen_by_citizen, support_report
-from .browser import browser_id
-from .forms import ReopenForm, ReportForm, SupportForm
-
-STATUS_STYLE = {  # colour and a symbol, so status is never carried by colour alone
-    "new": ("#c0392b", "!"), "acknowledged": ("#d35400", "i"), "in_progress": ("#1f618d", "…"),
-    "reopened": ("#7d3c98", "↺"), "resolved": ("#1e8449", "✓"), "closed": ("#566573", "■"),
-    "rejected": ("#34495e", "✕"), "duplicate": ("#7f8c8d", "="),
-}
-
-
-def statuses() -> list[dict]:
-    return [{"code": s.value, "label": str(s.label), "colour": STATUS_STYLE[s.value][0],
-             "symbol": STATUS_STYLE[s.value][1]} for s in Report.Status]
+from incidents.access import staff_scope
+from incidents.citizen.forms import ReopenForm, ReportForm, SupportForm
+from incidents.http.browser import browser_id
+from incidents.http.presentation import STATUS_STYLE, statuses
+from incidents.http.ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
+from incidents.intake import ReportDraft, Reporter, submit_report
+from incidents.models import Category, CategoryAttribute, Photo, Report
+from incidents.photos import clean_photos
+from incidents.workflow import can_reopen, reopen_by_citizen, support_report
 
 
 def active_categories() -> list[Category]:
@@ -155,7 +144,7 @@ def track(request, public_id: str):
 
 
 def _feature(report: Report) -> str:
-    from ..selectors import report_feature
+    from incidents.read.selectors import report_feature
 
     return report_feature(report.public_id, get_language())
 

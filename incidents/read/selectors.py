@@ -16,9 +16,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from .api.geojson import (INCIDENT_FEATURE_SQL, INCIDENT_FROM_SQL, REPORT_FEATURE_SQL, REPORT_FROM_SQL, base_params,
-                          localized)
-from .models import Report
+from incidents.models import Report
+from incidents.read.geojson import (
+    INCIDENT_FEATURE_SQL,
+    INCIDENT_FROM_SQL,
+    REPORT_FEATURE_SQL,
+    REPORT_FROM_SQL,
+    base_params,
+    localized,
+)
 
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500

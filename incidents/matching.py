@@ -1,9 +1,9 @@
-"""Incidents: grouping reports of one real-world problem, at intake and by staff.
+"""Matching at intake: which incident a new report belongs to (or is suggested to), and
+whether it repeats a problem fixed recently.
 
-At intake (inside submit_report's transaction) CANDIDATES_SQL scores the open incidents near a
-new report; the category decides whether a high score attaches the report or only suggests
-the incident. RECURRENCE_SQL flags a report at a place where the same category was fixed
-recently. Staff merge and split incidents and set their status, which their reports follow.
+Inside submit_report's transaction CANDIDATES_SQL scores the open incidents near a new report;
+the category decides whether a high score attaches the report or only suggests the incident.
+RECURRENCE_SQL flags a report at a place where the same category was fixed recently.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from .models import Category, Incident, Report, ReportEvent
-from .prepared import PreparedQuery
+from incidents.models import Category, Incident, Report
+from incidents.prepared import PreparedQuery
 
 # Candidate incidents for a new report at (lon, lat). Candidates are open incidents of the
 # same category (or of any category of its group, where the category allows it; category_ids)
@@ -207,119 +204,3 @@ def incident_for(placement: Placement, *, category_id: int, department_id: int, 
                                    last_reported_at=now).pk
 
 
-def _event(report: Report, kind: str, actor, message: str, data: dict, public: bool = False) -> ReportEvent:
-    return ReportEvent(report=report, kind=kind, actor=actor, department_id=report.department_id, message=message,
-                       is_public=public, data=data)
-
-
-@transaction.atomic
-def merge_incidents(target_id: int, source_ids: list[int], actor=None, departments: list[int] | None = None) -> Incident:
-    """Move every report of the sources into the target. Reporters and supporters belong to the
-    reports, so all stay subscribed; the sources remain, empty, pointing at the target.
-    With `departments`, every report of these incidents must belong to one of them."""
-    source_ids = [i for i in dict.fromkeys(source_ids) if i != target_id]
-    if not source_ids:
-        raise ValidationError({"incidents": [_("Choose at least one other incident to merge.")]})
-    # Lock in id order, so two merges touching the same incidents cannot deadlock.
-    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids])
-              .order_by("pk")}
-    if len(locked) != len(source_ids) + 1:
-        raise ValidationError({"incidents": [_("Some of these incidents do not exist.")]})
-    if any(locked[i].merged_into_id for i in [target_id, *source_ids]):
-        raise ValidationError({"incidents": [_("An incident that was merged into another cannot be merged again.")]})
-    if departments is not None and Report.objects.filter(incident_id__in=locked).exclude(
-            department_id__in=departments).exists():
-        raise ValidationError({"incidents": [_("Some reports of these incidents belong to a department you do not "
-                                               "act for.")]})
-    if locked[target_id].status not in Report.OPEN_STATUSES:
-        raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
-    moved = list(Report.objects.filter(incident_id__in=source_ids))
-    Report.objects.filter(incident_id__in=source_ids).update(incident_id=target_id)
-    ReportEvent.objects.bulk_create([
-        _event(r, ReportEvent.Kind.MERGED, actor, "", {"from_incident": r.incident_id, "to_incident": target_id})
-        for r in moved])
-    Incident.objects.filter(pk__in=source_ids).update(merged_into_id=target_id, status=Report.Status.DUPLICATE,
-                                                      report_count=0, supporter_count=0, version=F("version") + 1)
-    refresh_incident(target_id)
-    return Incident.objects.get(pk=target_id)
-
-
-@transaction.atomic
-def split_report_from_incident(report_id: int, actor=None) -> Incident:
-    """Take one report out of its incident into a new incident of its own."""
-    incident_id = Report.objects.values_list("incident_id", flat=True).get(pk=report_id)
-    old = Incident.objects.select_for_update().get(pk=incident_id)  # incident first, then report, everywhere
-    report = Report.objects.select_for_update().get(pk=report_id, incident_id=incident_id)
-    if Report.objects.filter(incident=old).count() <= 1:
-        raise ValidationError({"report": [_("This report is already alone in its incident.")]})
-    new = Incident.objects.create(category_id=report.category_id, department_id=report.department_id,
-                                  status=report.status, description=report.public_description,
-                                  first_reported_at=report.created_at, last_reported_at=report.created_at)
-    Report.objects.filter(pk=report.pk).update(incident=new, incident_score=None)
-    _event(report, ReportEvent.Kind.SPLIT, actor, "", {"from_incident": old.pk, "to_incident": new.pk}).save()
-    refresh_incident(old.pk)
-    refresh_incident(new.pk)
-    return Incident.objects.get(pk=new.pk)
-
-
-@dataclass
-class IncidentChange:
-    incident: Incident
-    changed: list[str]  # public ids of the reports that took the new status
-    skipped: dict[str, str]  # public id → why not
-
-
-@transaction.atomic
-def set_incident_status(incident_id: int, to_status: str, *, actor=None, message: str = "",
-                        expected_version: int | None = None) -> IncidentChange:
-    """Give the incident a status and each of its reports the same one, with one public event
-    (and one notice to its reporter and supporters) per report."""
-    from .workflow import TRANSITIONS, Conflict, transition_report
-
-    if to_status not in Report.Status.values:
-        raise ValidationError({"status": [_("Unknown status \"%(s)s\".") % {"s": str(to_status)[:40]}]})
-    incident = Incident.objects.select_for_update().get(pk=incident_id)
-    if incident.merged_into_id:
-        raise ValidationError({"status": [_("This incident was merged into #%(id)s; act on that one.") % {
-            "id": incident.merged_into_id}]})
-    if expected_version is not None and incident.version != expected_version:
-        raise Conflict(incident)
-    if to_status not in TRANSITIONS.get(incident.status, set()):
-        raise ValidationError({"status": [_("A report that is %(from)s cannot become %(to)s.") % {
-            "from": Report.Status(incident.status).label, "to": Report.Status(to_status).label}]})
-    changed, skipped = [], {}
-    for report in Report.objects.filter(incident=incident).order_by("id"):
-        if to_status not in TRANSITIONS.get(report.status, set()):
-            skipped[report.public_id] = report.get_status_display()
-            continue
-        transition_report(report.pk, to_status, actor=actor, message=message, is_public=True, sync_incident=False)
-        changed.append(report.public_id)
-    Incident.objects.filter(pk=incident.pk).update(
-        status=to_status, version=F("version") + 1, updated_at=timezone.now(),
-        resolved_at=timezone.now() if to_status == Report.Status.RESOLVED else incident.resolved_at)
-    incident.refresh_from_db()
-    return IncidentChange(incident, changed, skipped)
-
-
-# After a category's public precision changes: its reports' public points are snapped again
-# (metres, in the metric SRID; 0 publishes the exact point), the incidents holding them get a
-# new public point, and its hotspots are dropped until the next (then full) refresh.
-REPUBLISH_SQL = """
-UPDATE incidents_report r
-SET public_location = CASE WHEN c.public_location_precision_m > 0
-                           THEN ST_Transform(ST_SnapToGrid(ST_Transform(r.location, %(metric_srid)s),
-                                                           c.public_location_precision_m), 4326)
-                           ELSE r.location END
-FROM incidents_category c
-WHERE c.id = r.category_id AND r.category_id = %(category_id)s AND r.location IS NOT NULL;
-DELETE FROM incidents_hotspot WHERE category_id = %(category_id)s;
-DELETE FROM incidents_hotspotrun WHERE category_id = %(category_id)s;
-"""
-
-
-@transaction.atomic
-def republish_category(category_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(REPUBLISH_SQL, {"category_id": category_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
-    for incident_id in Report.objects.filter(category_id=category_id).values_list("incident_id", flat=True).distinct():
-        refresh_incident(incident_id)

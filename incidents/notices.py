@@ -1,25 +1,14 @@
-"""The outbox: messages written in a transaction, sent by the worker (`run_worker`).
-
-One module per channel; e-mail goes through Django's e-mail backends (SMTP in production,
-the console in development, memory in tests). A failed send is retried with backoff
-(1, 2, 4, 8… minutes) and given up after MAX_ATTEMPTS, with the error kept on the row.
-"""
+"""Notices: the messages a change owes people (the department's notice of a new report, the
+reporter's receipt, status updates and replies to reporters and supporters, escalations),
+queued in the outbox inside the transaction that caused them. Sending is incidents.delivery's."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import override
 
-from .models import Department, OutboxMessage, Report
-
-MAX_ATTEMPTS = 6
-BATCH = 50
+from incidents.models import Department, OutboxMessage, Report
 
 
 def _bilingual(name: str, context: dict) -> tuple[str, str]:
@@ -74,29 +63,3 @@ def enqueue_escalation_notice(report: Report, operations_center: Department) -> 
                   {"department": report.department})
 
 
-
-def send_pending(now=None) -> tuple[int, int]:
-    """Send what is due; returns (sent, failed attempts). Safe to run in several workers at
-    once: rows are claimed with FOR UPDATE SKIP LOCKED."""
-    now = now or timezone.now()
-    sent = failed = 0
-    with transaction.atomic():
-        due = list(OutboxMessage.objects.select_for_update(skip_locked=True)
-                   .filter(sent_at__isnull=True, failed_at__isnull=True, send_after__lte=now)
-                   .order_by("send_after", "id")[:BATCH])
-        for message in due:
-            message.attempts += 1
-            try:
-                send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
-            except Exception as exc:  # any failure of the backend: keep it, retry later
-                failed += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.failed_at = now
-                else:
-                    message.send_after = now + timedelta(minutes=2 ** (message.attempts - 1))
-            else:
-                sent += 1
-                message.sent_at = now
-            message.save(update_fields=["attempts", "last_error", "failed_at", "send_after", "sent_at"])
-    return sent, failed
