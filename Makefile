@@ -1,6 +1,6 @@
 # Citypin: two commands do all the set-up (see README).
 #   make run   install what is missing, start the embedded PostGIS, migrate, load the demo, serve
-#   make test  the same set-up, then the whole test suite (browser tests included)
+#   make test  the same set-up, the import rules (import-linter) and ruff, then the whole test suite
 #   make serve production serving (gunicorn, DEBUG off, behind a TLS proxy); see the README
 PY      := .venv/bin/python
 PORT    ?= 8000
@@ -31,6 +31,8 @@ serve: migrate
 
 test: db
 	@bash scripts/install.sh test
+	@.venv/bin/ruff check --quiet .
+	@.venv/bin/lint-imports --no-cache > .venv/lint-imports.log || { cat .venv/lint-imports.log; exit 1; }
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The schema fuzz test of `make test` with many more examples per operation (default 500).
