@@ -4,12 +4,16 @@ retried when the mail server fails; the worker that sends them keeps going when 
 import io
 import os
 import signal
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.test import TestCase, override_settings
+from django.utils import timezone
 
-from incidents.delivery.outbox import send_pending
+from incidents.delivery.channels import CHANNELS
+from incidents.delivery.outbox import MAX_ATTEMPTS, send_pending
 from incidents.intake import ReportDraft, submit_report
 from incidents.models import OutboxMessage
 from tests.world import build_world
@@ -70,6 +74,47 @@ class OutboxTests(TestCase):
         self.assertIsNone(message.sent_at)
         self.assertGreater(message.send_after, message.created_at)
         self.assertEqual(send_pending(), (0, 0))  # not due yet
+
+    def test_message_for_a_channel_without_sender_is_not_emailed_and_keeps_the_error(self):
+        self.submit()
+        OutboxMessage.objects.update(channel="fax")
+        self.assertEqual(send_pending(), (0, 1))
+        self.assertEqual(len(mail.outbox), 0)
+        message = OutboxMessage.objects.get()
+        self.assertEqual(message.attempts, 1)
+        self.assertIn("no sender for channel 'fax'", message.last_error)
+        self.assertIsNone(message.sent_at)
+        self.assertIsNone(message.failed_at)
+        self.assertGreater(message.send_after, message.created_at)
+
+    def test_message_that_keeps_failing_is_given_up_after_the_last_attempt(self):
+        self.submit()
+        OutboxMessage.objects.update(channel="fax")
+        now = timezone.now()
+        for _ in range(MAX_ATTEMPTS):
+            self.assertEqual(send_pending(now), (0, 1))
+            now += timedelta(days=1)  # past any backoff
+        message = OutboxMessage.objects.get()
+        self.assertEqual(message.attempts, MAX_ATTEMPTS)
+        self.assertIsNotNone(message.failed_at)
+        self.assertEqual(send_pending(now), (0, 0))  # given up: not tried again
+        self.assertEqual(len(mail.outbox), 0)
+
+    def test_each_message_goes_to_the_sender_of_its_channel(self):
+        class Recording:
+            def __init__(self):
+                self.sent = []
+
+            def send(self, message):
+                self.sent.append(message.recipient)
+
+        webhook = Recording()
+        self.submit()
+        OutboxMessage.objects.update(channel="webhook")
+        with mock.patch.dict(CHANNELS, {"webhook": webhook}):
+            self.assertEqual(send_pending(), (1, 0))
+        self.assertEqual(webhook.sent, ["construction@example.vn"])
+        self.assertEqual(len(mail.outbox), 0)
 
     def test_rejected_report_sends_nothing(self):
         with self.assertRaises(Exception):

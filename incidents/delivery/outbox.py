@@ -1,15 +1,16 @@
 """Delivery of the outbox: the domain queues messages (incidents.notices) in the transaction
-that caused them; the worker sends the pending ones here, with retries and backoff."""
+that caused them; the worker sends the pending ones here, each through the sender of its
+channel (incidents.delivery.channels), with retries and backoff. A row whose channel has no
+sender fails like any failed send: kept with the error, retried, given up after MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.delivery.channels import channel_for
 from incidents.models import OutboxMessage
 
 MAX_ATTEMPTS = 6
@@ -18,7 +19,7 @@ MAX_ATTEMPTS = 6
 BATCH = 50
 
 
-def send_pending(now=None) -> tuple[int, int]:
+def send_pending(now: datetime | None = None) -> tuple[int, int]:
     """Send what is due; returns (sent, failed attempts). Safe to run in several workers at
     once: rows are claimed with FOR UPDATE SKIP LOCKED."""
     now = now or timezone.now()
@@ -30,8 +31,8 @@ def send_pending(now=None) -> tuple[int, int]:
         for message in due:
             message.attempts += 1
             try:
-                send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
-            except Exception as exc:  # any failure of the backend: keep it, retry later
+                channel_for(message.channel).send(message)
+            except Exception as exc:  # any failure of the channel, or no channel: keep it, retry later
                 failed += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if message.attempts >= MAX_ATTEMPTS:
