@@ -24,6 +24,7 @@ from django.utils import timezone
 from gis.importers import FID, import_areas, import_assets
 from gis.models import Area, Asset, AssetLayer
 from gis.spatial import offset_point
+from incidents.events import record
 from incidents.hotspots import refresh_hotspots
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import (
@@ -256,9 +257,8 @@ def load_sample_reports(summary: DemoSummary, count: int = SAMPLE_REPORTS, seed:
         previous, when, acknowledged_at = "new", created, None
         for step in PATHS[status]:
             when = min(when + timedelta(hours=rng.uniform(1, age_hours / 5 + 1)), now)
-            ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, from_status=previous,
-                                       to_status=step, department=report.department, message=REPLIES[step],
-                                       is_public=True, created_at=when)
+            record(report, ReportEvent.Kind.STATUS_CHANGED, from_status=previous, to_status=step,
+                   message=REPLIES[step], public=True, at=when)
             previous, acknowledged_at = step, acknowledged_at or when
         resolved_at = when if status in ("resolved", "closed") else None
         Report.objects.filter(pk=report.pk).update(updated_at=when, resolved_at=resolved_at,

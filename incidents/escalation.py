@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.events import record
 from incidents.models import Department, Report, ReportEvent
 from incidents.notices import enqueue_escalation_notice
 from incidents.routing import operations_center_at
-from incidents.triage import _event
 
 
 # Reports still new after their acknowledge-by time, not yet escalated: served by the partial
@@ -34,7 +34,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
             location = report.location
             center = Department.objects.filter(pk=operations_center_at(
                 location.x if location else None, location.y if location else None)).first()
-            _event(report, ReportEvent.Kind.ESCALATED, None, data={
+            record(report, ReportEvent.Kind.ESCALATED, data={
                 "due": report.acknowledge_due_at.isoformat(), "to": center.code if center else None})
             if center is not None:
                 enqueue_escalation_notice(report, center)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_datetime
 
+from incidents.events import record
 from incidents.intake import ReportDraft, submit_report
 from incidents.models import Incident, Report, ReportEvent
 
@@ -106,7 +107,6 @@ def _import_row(row: dict, line: int, category: str, status_map: dict[str, str],
             # one, it leaves the incident's status to the reports already there.
             Incident.objects.filter(pk=report.incident_id).update(
                 status=status, resolved_at=(closed or opened) if done else None)
-        ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, from_status="new",
-                                   to_status=status, department_id=report.department_id, is_public=True,
-                                   message="", created_at=closed or opened, data={"imported": True})
+        record(report, ReportEvent.Kind.STATUS_CHANGED, from_status="new", to_status=status, public=True,
+               at=closed or opened, data={"imported": True})
     return report

@@ -8,17 +8,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents.events import bump_incident_versions, event, record, record_many
 from incidents.matching import refresh_incident
 from incidents.models import Incident, Report, ReportEvent
-
-
-def _event(report: Report, kind: str, actor, message: str, data: dict, public: bool = False) -> ReportEvent:
-    return ReportEvent(report=report, kind=kind, actor=actor, department_id=report.department_id, message=message,
-                       is_public=public, data=data)
 
 
 @transaction.atomic
@@ -44,11 +39,10 @@ def merge_incidents(target_id: int, source_ids: list[int], actor=None, departmen
         raise ValidationError({"incidents": [_("Merge into an open incident; reopen it first.")]})
     moved = list(Report.objects.filter(incident_id__in=source_ids))
     Report.objects.filter(incident_id__in=source_ids).update(incident_id=target_id)
-    ReportEvent.objects.bulk_create([
-        _event(r, ReportEvent.Kind.MERGED, actor, "", {"from_incident": r.incident_id, "to_incident": target_id})
-        for r in moved])
-    Incident.objects.filter(pk__in=source_ids).update(merged_into_id=target_id, status=Report.Status.DUPLICATE,
-                                                      report_count=0, supporter_count=0, version=F("version") + 1)
+    record_many(event(r, ReportEvent.Kind.MERGED, actor=actor,
+                      data={"from_incident": r.incident_id, "to_incident": target_id}) for r in moved)
+    bump_incident_versions(source_ids, merged_into_id=target_id, status=Report.Status.DUPLICATE, report_count=0,
+                           supporter_count=0)
     refresh_incident(target_id)
     return Incident.objects.get(pk=target_id)
 
@@ -65,7 +59,7 @@ def split_report_from_incident(report_id: int, actor=None) -> Incident:
                                   status=report.status, description=report.public_description,
                                   first_reported_at=report.created_at, last_reported_at=report.created_at)
     Report.objects.filter(pk=report.pk).update(incident=new, incident_score=None)
-    _event(report, ReportEvent.Kind.SPLIT, actor, "", {"from_incident": old.pk, "to_incident": new.pk}).save()
+    record(report, ReportEvent.Kind.SPLIT, actor=actor, data={"from_incident": old.pk, "to_incident": new.pk})
     refresh_incident(old.pk)
     refresh_incident(new.pk)
     return Incident.objects.get(pk=new.pk)
@@ -103,8 +97,8 @@ def set_incident_status(incident_id: int, to_status: str, *, actor=None, message
             continue
         transition_report(report.pk, to_status, actor=actor, message=message, is_public=True, sync_incident=False)
         changed.append(report.public_id)
-    Incident.objects.filter(pk=incident.pk).update(
-        status=to_status, version=F("version") + 1, updated_at=timezone.now(),
+    bump_incident_versions(
+        [incident.pk], status=to_status, updated_at=timezone.now(),
         resolved_at=timezone.now() if to_status == Report.Status.RESOLVED else incident.resolved_at)
     incident.refresh_from_db()
     return IncidentChange(incident, changed, skipped)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from gis.models import Area
 from gis.spatial import snap_point
+from incidents.events import event, record_many
 from incidents.matching import incident_for, place_report, refresh_incident
 from incidents.models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
@@ -288,15 +289,14 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         resolve_due_at=resolve_due_at,
     )
     refresh_incident(incident_id)
-    ReportEvent.objects.bulk_create([
-        ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status,
-                    is_public=True, created_at=now,
-                    data={"source": draft.source, "incident": incident_id, "score": placement.score,
-                          "attached": placement.attach_to is not None, "suggested": placement.suggest,
-                          "recurrence_of": placement.recurrence_of}),
-        ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor=actor, department_id=decision.department_id,
-                    message=decision.explanation["text"]["en"], is_public=True, created_at=now,
-                    data=decision.explanation),
+    record_many([
+        event(report, ReportEvent.Kind.CREATED, actor=actor, to_status=report.status, public=True, at=now,
+              department_id=None,  # the `routed` event after it names the department
+              data={"source": draft.source, "incident": incident_id, "score": placement.score,
+                    "attached": placement.attach_to is not None, "suggested": placement.suggest,
+                    "recurrence_of": placement.recurrence_of}),
+        event(report, ReportEvent.Kind.ROUTED, actor=actor, department_id=decision.department_id,
+              message=decision.explanation["text"]["en"], public=True, at=now, data=decision.explanation),
     ])
     save_photos(report, draft.photos)
     if notify:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from incidents.events import record, touch
 from incidents.models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
 from incidents.notices import enqueue_department_notice, enqueue_reply
 from incidents.routing import OutsideJurisdiction, operations_center_at, route
@@ -20,17 +21,6 @@ from incidents.sla import due_times
 from incidents.workflow import clean_message, lock_report
 
 ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
-
-
-def _changed(report: Report, fields: list[str]) -> None:
-    report.version += 1
-    report.save(update_fields=[*fields, "version", "updated_at"])
-
-
-def _event(report: Report, kind: str, actor, message: str = "", data: dict | None = None,
-           public: bool = False) -> ReportEvent:
-    return ReportEvent.objects.create(report=report, kind=kind, actor=actor, department_id=report.department_id,
-                                      message=message, is_public=public, data=data or {})
 
 
 @transaction.atomic
@@ -48,8 +38,9 @@ def assign_report(report_id: int, assignee_id: int | None, *, actor, expected_ve
     if report.assigned_to_id == assignee_id:
         return report
     report.assigned_to = assignee
-    _changed(report, ["assigned_to"])
-    _event(report, ReportEvent.Kind.ASSIGNED, actor, data={"assignee": assignee.get_username() if assignee else None})
+    touch(report, ["assigned_to"])
+    record(report, ReportEvent.Kind.ASSIGNED, actor=actor,
+           data={"assignee": assignee.get_username() if assignee else None})
     return report
 
 
@@ -61,8 +52,8 @@ def set_report_priority(report_id: int, priority: int, *, actor, expected_versio
     report = lock_report(report_id, expected_version)
     if report.priority != priority:
         before, report.priority = report.priority, priority
-        _changed(report, ["priority"])
-        _event(report, ReportEvent.Kind.PRIORITY, actor, data={"from": before, "to": priority})
+        touch(report, ["priority"])
+        record(report, ReportEvent.Kind.PRIORITY, actor=actor, data={"from": before, "to": priority})
     return report
 
 
@@ -109,12 +100,12 @@ def reroute_report(report_id: int, department_id: int | None, reason: str, *, ac
         rule_id = decision.rule_id
     report.routing, report.routing_rule_id = routing, rule_id
     fields += ["routing", "routing_rule"]
-    _changed(report, fields)
+    touch(report, fields)
     Incident.objects.filter(pk=report.incident_id, report_count__lte=1).update(department=department)
-    _event(report, ReportEvent.Kind.REROUTED, actor, reason, {
+    record(report, ReportEvent.Kind.REROUTED, actor=actor, message=reason, data={
         "from": before.code, "to": department.code, "by_rules": by_rules, "not_ours": not_ours})
     # The citizen sees where it went (not why: the reason is internal).
-    _event(report, ReportEvent.Kind.ROUTED, actor, data={"rerouted": True}, public=True)
+    record(report, ReportEvent.Kind.ROUTED, actor=actor, data={"rerouted": True}, public=True)
     enqueue_department_notice(report, department)
     return report
 
@@ -143,8 +134,8 @@ def reply_to_report(report_id: int, message: str, *, actor, expected_version: in
     if report.acknowledged_at is None:
         report.acknowledged_at = timezone.now()
         fields.append("acknowledged_at")
-    _changed(report, fields)
-    event = _event(report, ReportEvent.Kind.COMMENT, actor, message, public=True)
+    touch(report, fields)
+    event = record(report, ReportEvent.Kind.COMMENT, actor=actor, message=message, public=True)
     enqueue_reply(report, message)
     return event
 
@@ -154,7 +145,7 @@ def add_note(report_id: int, message: str, *, actor) -> ReportEvent:
     """An internal note: staff only. It changes nothing, so it never conflicts."""
     message = clean_message(message, "note")
     report = Report.objects.get(pk=report_id)
-    return _event(report, ReportEvent.Kind.NOTE, actor, message)
+    return record(report, ReportEvent.Kind.NOTE, actor=actor, message=message)
 
 
 @transaction.atomic
@@ -163,7 +154,8 @@ def approve_photo(photo_id: int, *, actor, public: bool = True) -> Photo:
     if photo.is_public != public:
         photo.is_public = public
         photo.save(update_fields=["is_public"])
-        _event(photo.report, ReportEvent.Kind.PHOTO_APPROVED, actor, data={"photo": str(photo.uuid), "public": public})
+        record(photo.report, ReportEvent.Kind.PHOTO_APPROVED, actor=actor,
+               data={"photo": str(photo.uuid), "public": public})
     return photo
 
 

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents.events import bump_incident_versions, record, touch
 from incidents.models import Incident, Report, ReportEvent, Supporter
 from incidents.notices import enqueue_status_update
 from incidents.sla import due_times
@@ -97,19 +98,17 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
         report.resolve_due_at = due_times(report.category, now)[1]
     if report.acknowledged_at is None and to_status != S.REOPENED:
         report.acknowledged_at = now  # the first answer by staff, whatever it is, acknowledges
-    report.version += 1
-    report.save(update_fields=["status", "resolved_at", "resolve_due_at", "acknowledged_at", "version", "updated_at"])
-    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.STATUS_CHANGED, actor=actor,
-                               from_status=from_status, to_status=to_status, department_id=report.department_id,
-                               message=message, is_public=is_public, created_at=now)
+    touch(report, ["status", "resolved_at", "resolve_due_at", "acknowledged_at"])
+    record(report, ReportEvent.Kind.STATUS_CHANGED, actor=actor, from_status=from_status, to_status=to_status,
+           message=message, public=is_public, at=now)
     # The incident's version changes with any of its reports' status, so a change to the whole
     # incident made from a stale page is a conflict.
-    incident_change = {"version": F("version") + 1}
+    incident_change: dict[str, object] = {}
     if sync_incident:
         alone = not Report.objects.filter(incident_id=report.incident_id).exclude(pk=report.pk).exists()
         if alone or to_status == S.REOPENED:
-            incident_change |= {"status": to_status, **({"resolved_at": now} if to_status == S.RESOLVED else {})}
-    Incident.objects.filter(pk=report.incident_id).update(**incident_change)
+            incident_change = {"status": to_status, **({"resolved_at": now} if to_status == S.RESOLVED else {})}
+    bump_incident_versions([report.incident_id], **incident_change)
     if is_public:
         enqueue_status_update(report, message)
     return report
@@ -160,6 +159,5 @@ def support_report(report: Report, *, email: str = "", browser: str = "", ip: st
     except IntegrityError:
         raise ValidationError({"report": [_("You already support this report. Thank you!")]}) from None
     Report.objects.filter(pk=report.pk).update(supporter_count=F("supporter_count") + 1)
-    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.SUPPORTED, is_public=False,
-                               department_id=report.department_id)
+    record(report, ReportEvent.Kind.SUPPORTED)
     return supporter
