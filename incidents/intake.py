@@ -22,16 +22,18 @@ from django.utils.translation import gettext as _
 from gis.models import Area
 from gis.spatial import snap_point
 from incidents.events import event, record_many
-from incidents.matching import incident_for, place_report, refresh_incident
+from incidents.matching import Placement, incident_for, place_report, refresh_incident
 from incidents.models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
-from incidents.routing import OutsideJurisdiction, route
+from incidents.routing import OutsideJurisdiction, Route, route
 from incidents.sla import due_times
 from incidents.text import scrub_contact_details, text_problem
 
 MAX_DESCRIPTION = 4000
 MAX_ATTRIBUTE_TEXT = 2000
+
+
 @dataclass
 class Reporter:
     name: str = ""
@@ -195,6 +197,18 @@ def _validate_reporter(category: Category, reporter: Reporter) -> dict[str, list
     return errors
 
 
+@dataclass
+class ValidDraft:
+    """A draft that passed validation, with its values cleaned."""
+
+    category: Category
+    attributes: dict[str, Any]
+    ward: Area | None  # for a report without coordinates: the ward the reporter picked
+    location: Point | None  # SRID 4326; None: an address only
+    description: str
+    public_description: str  # contact details scrubbed
+
+
 @transaction.atomic
 def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report:
     """Validate, route and save a new report with its `created` and `routed` events, and queue
@@ -202,18 +216,56 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
 
     Raises ValidationError with a {field: [messages]} dict; nothing is saved then.
     """
-    errors: dict[str, list[str]] = {}
-    category = None
-    code = draft.category_code
-    if not code or not isinstance(code, str):
-        errors["category"] = [_("This field is required.")]
-    else:
-        category = Category.objects.select_related("group").prefetch_related("attributes").filter(code=code).first()
-        if category is None:
-            errors["category"] = [_("Unknown category \"%(code)s\".") % {"code": code[:50]}]
-        elif not category.active:
-            errors["category"] = [_("The category \"%(code)s\" is not accepting reports.") % {"code": code}]
+    valid = _validate_draft(draft)
+    decision = _route_draft(draft, valid.category)
+    now = draft.created_at or timezone.now()
+    placement, incident_id = _place_in_incident(draft, valid, decision, now)
+    report = _save_report(draft, valid, decision, placement, incident_id, now)
+    refresh_incident(incident_id)
+    _record_intake(report, draft, decision, placement, actor, now)
+    save_photos(report, draft.photos)
+    if notify:
+        enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
+        enqueue_reporter_receipt(report)
+    return report
+
+
+def _validate_draft(draft: ReportDraft) -> ValidDraft:
+    """Every problem of the draft at once, as ValidationError({field: [messages]})."""
+    category, errors = _find_category(draft.category_code)
     errors |= _validate_location(draft)
+    errors |= _validate_text(draft)
+    ward = _picked_ward(draft, errors)
+    attributes: dict[str, Any] = {}
+    if category is not None:
+        errors |= _validate_reporter(category, draft.reporter)
+        try:
+            attributes = validate_attributes(category, draft.attributes)
+        except ValidationError as exc:
+            errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+    assert category is not None  # else errors["category"]
+    description = draft.description.strip()
+    return ValidDraft(category=category, attributes=attributes, ward=ward,
+                      location=Point(draft.lon, draft.lat, srid=4326) if draft.lon is not None else None,
+                      description=description, public_description=scrub_contact_details(description))
+
+
+def _find_category(code: Any) -> tuple[Category | None, dict[str, list[str]]]:
+    """The active category of that code, or None with the error."""
+    if not code or not isinstance(code, str):
+        return None, {"category": [_("This field is required.")]}
+    category = Category.objects.select_related("group").prefetch_related("attributes").filter(code=code).first()
+    if category is None:
+        return None, {"category": [_("Unknown category \"%(code)s\".") % {"code": code[:50]}]}
+    if not category.active:
+        return None, {"category": [_("The category \"%(code)s\" is not accepting reports.") % {"code": code}]}
+    return category, {}
+
+
+def _validate_text(draft: ReportDraft) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
     if not isinstance(draft.description, str):
         errors["description"] = [_("Must be text.")]
     elif text_problem(draft.description):
@@ -225,25 +277,26 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         errors["address"] = [_("At most %(n)s characters.") % {"n": 400}]
     elif text_problem(draft.address):
         errors["address"] = [text_problem(draft.address)]
-    ward = None
-    if draft.ward_code and draft.lon is None:
-        ward = Area.objects.filter(kind=Area.Kind.WARD, code=draft.ward_code).first()
-        if ward is None:
-            errors["ward"] = [_("Unknown ward.")]
-        elif "location" in errors and not draft.address.strip():
-            del errors["location"]  # a ward is enough for the operations center to place it
-    attributes: dict[str, Any] = {}
-    if category is not None:
-        errors |= _validate_reporter(category, draft.reporter)
-        try:
-            attributes = validate_attributes(category, draft.attributes)
-        except ValidationError as exc:
-            errors |= exc.message_dict
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
+
+def _picked_ward(draft: ReportDraft, errors: dict[str, list[str]]) -> Area | None:
+    """The ward picked for a report without coordinates (None: none picked, or it has them).
+    A known ward is enough for the operations center to place the report, so it lifts the
+    missing-location error from `errors`; an unknown one adds its own."""
+    if not draft.ward_code or draft.lon is not None:
+        return None
+    ward = Area.objects.filter(kind=Area.Kind.WARD, code=draft.ward_code).first()
+    if ward is None:
+        errors["ward"] = [_("Unknown ward.")]
+    elif "location" in errors and not draft.address.strip():
+        del errors["location"]
+    return ward
+
+
+def _route_draft(draft: ReportDraft, category: Category) -> Route:
     try:
-        decision = route(category, draft.lon, draft.lat, draft.location_accuracy_m)
+        return route(category, draft.lon, draft.lat, draft.location_accuracy_m)
     except OutsideJurisdiction:
         if draft.lon is None:
             raise ValidationError({"location": [_("This service has no operations center to place reports "
@@ -252,26 +305,31 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
             _("The location %(lat).6f, %(lon).6f is outside the area this service covers.") % {"lat": draft.lat,
                                                                                                  "lon": draft.lon}]}) from None
 
-    now = draft.created_at or timezone.now()
-    located = draft.lon is not None
-    description = draft.description.strip()
-    public_description = scrub_contact_details(description)
-    location = Point(draft.lon, draft.lat, srid=4326) if located else None
-    placement = place_report(category, draft.lon, draft.lat, public_description, now=now)
-    acknowledge_due_at, resolve_due_at = due_times(category, now)
-    incident_id = incident_for(placement, category_id=category.pk, department_id=decision.department_id,
-                               location=location, text=public_description, now=now)
-    report = Report.objects.create(
+
+def _place_in_incident(draft: ReportDraft, valid: ValidDraft, decision: Route,
+                       now: datetime) -> tuple[Placement, int]:
+    """The incident the report joins (locked) or starts, and how it was matched."""
+    placement = place_report(valid.category, draft.lon, draft.lat, valid.public_description, now=now)
+    incident_id = incident_for(placement, category_id=valid.category.pk, department_id=decision.department_id,
+                               location=valid.location, text=valid.public_description, now=now)
+    return placement, incident_id
+
+
+def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placement: Placement, incident_id: int,
+                 now: datetime) -> Report:
+    """The report row, with its due times counted from `now`."""
+    acknowledge_due_at, resolve_due_at = due_times(valid.category, now)
+    return Report.objects.create(
         public_id=next_public_id(now),
-        category=category,
-        location=location,
-        public_location=snap_point(location, category.public_location_precision_m),
+        category=valid.category,
+        location=valid.location,
+        public_location=snap_point(valid.location, valid.category.public_location_precision_m),
         location_accuracy_m=draft.location_accuracy_m,
         address=scrub_contact_details(draft.address.strip()),  # public: see the data dictionary
-        ward_id=decision.ward_id or (ward.pk if ward else None),
-        description=description,
-        public_description=public_description,
-        attributes=attributes,
+        ward_id=decision.ward_id or (valid.ward.pk if valid.ward else None),
+        description=valid.description,
+        public_description=valid.public_description,
+        attributes=valid.attributes,
         department_id=decision.department_id,
         routing_rule_id=decision.rule_id,
         routing=decision.explanation,
@@ -288,21 +346,20 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         acknowledge_due_at=acknowledge_due_at,
         resolve_due_at=resolve_due_at,
     )
-    refresh_incident(incident_id)
+
+
+def _record_intake(report: Report, draft: ReportDraft, decision: Route, placement: Placement, actor,
+                   now: datetime) -> None:
+    """The public `created` event (which names no department) and the `routed` event."""
     record_many([
         event(report, ReportEvent.Kind.CREATED, actor=actor, to_status=report.status, public=True, at=now,
-              department_id=None,  # the `routed` event after it names the department
-              data={"source": draft.source, "incident": incident_id, "score": placement.score,
+              department_id=None,
+              data={"source": draft.source, "incident": report.incident_id, "score": placement.score,
                     "attached": placement.attach_to is not None, "suggested": placement.suggest,
                     "recurrence_of": placement.recurrence_of}),
         event(report, ReportEvent.Kind.ROUTED, actor=actor, department_id=decision.department_id,
               message=decision.explanation["text"]["en"], public=True, at=now, data=decision.explanation),
     ])
-    save_photos(report, draft.photos)
-    if notify:
-        enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
-        enqueue_reporter_receipt(report)
-    return report
 
 
 def save_photos(report: Report, photos: list[CleanPhoto]) -> None:
