@@ -9,6 +9,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def pytest_configure(config):
+    """Passwords in the tests hash with MD5: PBKDF2's deliberate slowness cost ~3 s per console
+    test class (8 staff accounts each). Production settings keep Django's default hashers.
+    pytest-django has set Django up by now, and nothing has hashed yet."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
     """Debian's chromium where there is one (Playwright cannot download browsers everywhere),
