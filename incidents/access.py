@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from incidents.models import Report, StaffMembership
+from incidents.workflow import lock_report
 
 Role = StaffMembership.Role
 RANK = {Role.VIEWER: 0, Role.AGENT: 1, Role.MANAGER: 2}
@@ -85,3 +88,34 @@ def staff_scope(user) -> StaffScope | None:
     return StaffScope(user.pk, roles, max(center_roles, key=RANK.__getitem__) if center_roles else None)
 
 
+
+
+def lock_in_scope(scope: StaffScope, report_id: int) -> Report:
+    """Lock the report (inside the caller's transaction) and check, on the locked row, that it
+    is still the member's to change: it may have been rerouted since the page was read."""
+    report = lock_report(report_id)
+    if not scope.can_act(report.department_id):
+        raise ValidationError({"department": [_("Someone else sent this report to another department meanwhile.")]})
+    return report
+
+
+def authorize_assignment(scope: StaffScope, report: Report, assignee_id: int | None) -> None:
+    """Managers assign anyone; an agent takes an unassigned report, or gives back their own
+    (assignee_id None: unassigned). Raises ValidationError on "assignee" otherwise."""
+    if scope.can_manage(report.department_id):
+        return
+    mine = scope.user_id
+    if (assignee_id == mine and report.assigned_to_id in (None, mine)) or (
+            assignee_id is None and report.assigned_to_id == mine):
+        return
+    raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take an unassigned report "
+                                          "yourself.")]})
+
+
+def authorize_incident_status(scope: StaffScope, incident_id: int) -> None:
+    """A whole incident's status is set only by a member who acts for every report in it.
+    Raises ValidationError on "whole_incident" otherwise."""
+    departments = set(Report.objects.filter(incident_id=incident_id).values_list("department_id", flat=True))
+    if not all(scope.can_act(d) for d in departments):
+        raise ValidationError({"whole_incident": [_("Some reports of this incident belong to another department; "
+                                                    "change this report alone.")]})

@@ -23,6 +23,15 @@ from incidents.workflow import clean_message, lock_report
 ACTING_ROLES = (StaffMembership.Role.AGENT, StaffMembership.Role.MANAGER)
 
 
+def active_department_id(code: str) -> int:
+    """The id of the active department of that code; ValidationError on "department" else."""
+    department = (Department.objects.filter(code=code, active=True).first()
+                  if len(code) <= 40 and "\x00" not in code else None)
+    if department is None:
+        raise ValidationError({"department": [_("Choose a department.")]})
+    return department.pk
+
+
 @transaction.atomic
 def assign_report(report_id: int, assignee_id: int | None, *, actor, expected_version: int | None = None) -> Report:
     """Give the report to a colleague who acts for its department (None: unassigned)."""

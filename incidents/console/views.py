@@ -26,11 +26,11 @@ from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
 from gis.models import Area
-from incidents.access import StaffScope
-from incidents.bulk import BulkResult, bulk_apply
+from incidents.access import StaffScope, authorize_assignment, authorize_incident_status, lock_in_scope
+from incidents.bulk import BULK_ACTIONS, MAX_BULK, BulkChange, apply_bulk_change
 from incidents.console.access import report_in_scope, staff_required
 from incidents.http.presentation import STATUS_STYLE, statuses
-from incidents.incident_ops import merge_incidents, merge_reports_into, set_incident_status, split_report_from_incident
+from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
 from incidents.models import Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView
 from incidents.read.csv import BOM, spreadsheet_safe
 from incidents.read.geojson import feature_collection
@@ -45,6 +45,7 @@ from incidents.read.staff import (
 )
 from incidents.triage import (
     ACTING_ROLES,
+    active_department_id,
     add_note,
     approve_photo,
     assign_report,
@@ -53,7 +54,7 @@ from incidents.triage import (
     return_to_triage,
     set_report_priority,
 )
-from incidents.workflow import TRANSITIONS, Conflict, lock_report, transition_report
+from incidents.workflow import TRANSITIONS, Conflict, transition_report
 
 User = get_user_model()
 PUBLIC_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -271,7 +272,7 @@ def _act(request, public_id: str, action: Callable[[Report, int | None], object]
         if versioned and version is None:  # the forms always send the version the actor saw
             raise ValidationError({"version": [_("Reload the page and try again.")]})
         with transaction.atomic():
-            _lock_in_scope(request.scope, report)
+            lock_in_scope(request.scope, report.pk)
             action(report, version)
     except Conflict as exc:
         current = report_in_scope(request.scope, public_id) if request.scope.can_see(exc.current.department_id) else None
@@ -296,15 +297,6 @@ def _act(request, public_id: str, action: Callable[[Report, int | None], object]
     return redirect("console-report", public_id=public_id)
 
 
-def _lock_in_scope(scope: StaffScope, report: Report) -> None:
-    """Lock the report (inside the caller's transaction) and check, on the locked row, that it
-    is still the actor's to change: it may have been rerouted since the page was read."""
-    department_id = lock_report(report.pk).department_id
-    if not scope.can_act(department_id):
-        raise ValidationError({"department": [_("Someone else sent this report to another department meanwhile.")]})
-
-
-
 @require_POST
 @staff_required
 def change_status(request, public_id: str):
@@ -315,10 +307,7 @@ def change_status(request, public_id: str):
     def action(r, v):
         if not request.POST.get("whole_incident"):
             return transition_report(r.pk, to, actor=request.user, message=message, expected_version=v)
-        departments = set(Report.objects.filter(incident_id=r.incident_id).values_list("department_id", flat=True))
-        if not all(request.scope.can_act(d) for d in departments):
-            raise ValidationError({"whole_incident": [_("Some reports of this incident belong to another department; "
-                                                        "change this report alone.")]})
+        authorize_incident_status(request.scope, r.incident_id)
         try:
             incident_version = int(request.POST.get("incident_version", ""))
         except ValueError:
@@ -356,7 +345,7 @@ def assign(request, public_id: str):
                 assignee = int(raw)
             except ValueError:
                 raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
-        _check_assignment(request.scope, r, assignee)
+        authorize_assignment(request.scope, r, assignee)
         return assign_report(r.pk, assignee, actor=request.user, expected_version=v)
 
     return _act(request, public_id, action, _("Assignment saved."))
@@ -384,7 +373,7 @@ def reroute(request, public_id: str):
             return return_to_triage(r.pk, reason, actor=request.user, expected_version=v)
         if request.POST.get("mode") == "rules":
             return reroute_report(r.pk, None, reason, actor=request.user, expected_version=v, by_rules=True)
-        return reroute_report(r.pk, _department_id(request.POST), reason, actor=request.user, expected_version=v)
+        return reroute_report(r.pk, active_department_id(request.POST.get("department", "")), reason, actor=request.user, expected_version=v)
 
     return _act(request, public_id, action, _("Rerouted."))
 
@@ -438,94 +427,39 @@ def merge(request, public_id: str):
     return _act(request, public_id, action, _("Merged."), versioned=False)
 
 
-BULK_ACTIONS = ("assign", "status", "reroute", "merge")
-MAX_BULK = 500
-
-
 @require_POST
 @staff_required
 def bulk(request):
     """One action on many reports, each in its own transaction; the result lists what failed."""
     scope: StaffScope = request.scope
-    action = request.POST.get("action", "")
-    ids = list(dict.fromkeys(v.strip() for raw in request.POST.getlist("ids") for v in raw.split(",") if v.strip()))
-    ids = [i for i in ids if PUBLIC_ID.fullmatch(i)]  # anything else cannot be a report number
-    back = reverse("console") + "?" + _filter_query(QueryDict(request.POST.get("filters", "")[:2000]))
-    if action not in BULK_ACTIONS or not ids:
+    post = request.POST
+    ids = _bulk_ids(post)
+    back = reverse("console") + "?" + _filter_query(QueryDict(post.get("filters", "")[:2000]))
+    change = BulkChange(post.get("action", ""), assignee=post.get("assignee", ""), status=post.get("status", ""),
+                        message=post.get("message", ""), department=post.get("department", ""),
+                        reason=post.get("reason", ""))
+    if change.action not in BULK_ACTIONS or not ids:
         messages.error(request, _("Select reports and an action."))
         return redirect(back)
     if len(ids) > MAX_BULK:
         messages.error(request, _("At most %(n)s reports at once; %(m)s were selected.") % {"n": MAX_BULK, "m": len(ids)})
         return redirect(back)
     found = {r.public_id: r for r in scope.reports().filter(public_id__in=ids).select_related("department")}
-    result = BulkResult([], {i: _("Not found.") for i in ids if i not in found})
-    if not ids:
-        messages.error(request, _("Select reports and an action."))
-        return redirect(back)
-    actable = []
-    for public_id, report in found.items():
-        if scope.can_act(report.department_id):
-            actable.append(report)
-        else:
-            result.failed[public_id] = _("Your role in this department is read-only.")
-    post = request.POST
-    try:
-        if action == "merge":
-            if len(actable) < 2:
-                raise ValidationError({"ids": [_("Select at least two reports to merge.")]})
-            merge_reports_into(actable, actor=request.user, departments=scope.acting_department_ids)
-            result.done += [r.public_id for r in actable]
-        else:
-            step = {
-                "assign": lambda r: assign_report(r.pk, _bulk_assignee(post, scope, r), actor=request.user),
-                "status": lambda r: transition_report(r.pk, post.get("status", ""), actor=request.user,
-                                                      message=post.get("message", "")),
-                "reroute": lambda r: reroute_report(r.pk, _department_id(post), post.get("reason", ""),
-                                                    actor=request.user),
-            }[action]
-            partial = bulk_apply(actable, lambda r: (_lock_in_scope(scope, r), step(r)))
-            result.done += partial.done
-            result.failed |= partial.failed
-    except ValidationError as exc:
-        for public_id in [r.public_id for r in actable]:
-            result.failed[public_id] = " ".join(str(m) for ms in exc.message_dict.values() for m in ms)
-    request.session["bulk_result"] = {"done": result.done, "failed": result.failed, "action": action,
+    result = apply_bulk_change(change, list(found.values()), scope=scope, actor=request.user)
+    failed = {i: _("Not found.") for i in ids if i not in found} | result.failed
+    request.session["bulk_result"] = {"done": result.done, "failed": failed, "action": change.action,
                                       "found": list(found)}
     if result.done:
         messages.success(request, _("%(n)s reports changed.") % {"n": len(result.done)})
-    if result.failed:
-        messages.error(request, _("%(n)s reports were not changed; see below.") % {"n": len(result.failed)})
+    if failed:
+        messages.error(request, _("%(n)s reports were not changed; see below.") % {"n": len(failed)})
     return redirect(back)
 
 
-def _check_assignment(scope: StaffScope, report: Report, assignee: int | None) -> None:
-    """Managers assign anyone; an agent takes an unassigned report, or gives back their own."""
-    if scope.can_manage(report.department_id):
-        return
-    mine = scope.user_id
-    if (assignee == mine and report.assigned_to_id in (None, mine)) or (assignee is None and report.assigned_to_id == mine):
-        return
-    raise ValidationError({"assignee": [_("Only a manager assigns work to others; you can take an unassigned report "
-                                          "yourself.")]})
-
-
-def _bulk_assignee(post: QueryDict, scope: StaffScope, report: Report) -> int | None:
-    raw = post.get("assignee", "")
-    try:
-        assignee = None if raw == "" else int(raw)
-    except ValueError:
-        raise ValidationError({"assignee": [_("Choose a colleague.")]}) from None
-    _check_assignment(scope, Report.objects.get(pk=report.pk), assignee)  # as it is now, locked
-    return assignee
-
-
-def _department_id(post: QueryDict) -> int:
-    code = post.get("department", "")
-    department = (Department.objects.filter(code=code, active=True).first()
-                  if len(code) <= 40 and "\x00" not in code else None)
-    if department is None:
-        raise ValidationError({"department": [_("Choose a department.")]})
-    return department.pk
+def _bulk_ids(post: QueryDict) -> list[str]:
+    """The selected public ids, once each and in order; anything else cannot be a report number."""
+    ids = dict.fromkeys(v.strip() for raw in post.getlist("ids") for v in raw.split(",") if v.strip())
+    return [i for i in ids if PUBLIC_ID.fullmatch(i)]
 
 
 @require_POST
