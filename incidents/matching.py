@@ -9,7 +9,7 @@ RECURRENCE_SQL flags a report at a place where the same category was fixed recen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
@@ -138,24 +138,6 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
 def refresh_incident(incident_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(REFRESH_SQL, {"id": incident_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
-
-
-# Reports flagged as recurrences, per department of the incident that was "fixed" (a quality
-# metric: fixed, but not fixed), reported since a date.
-RECURRENCES_SQL = """
-SELECT d.code, count(*)
-FROM incidents_report r
-JOIN incidents_incident i ON i.id = r.recurrence_of_id
-JOIN incidents_department d ON d.id = i.department_id
-WHERE r.created_at >= %(since)s
-GROUP BY d.code
-"""
-
-
-def recurrences_by_department(since: datetime | None = None) -> dict[str, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(RECURRENCES_SQL, {"since": since or timezone.now() - timedelta(days=3650)})
-        return dict(cursor.fetchall())
 
 
 @dataclass

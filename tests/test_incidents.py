@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.utils import timezone
 
+from incidents.access import StaffScope
+from incidents.console.dashboard import figures
 from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.matching import candidates
-from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent
+from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent, StaffMembership
 from incidents.workflow import support_report, transition_report
 from tests.world import build_world, project
 
@@ -85,9 +87,14 @@ class IntakeGroupingTests(TestCase):
         again = report_at(20)
         self.assertEqual(again.recurrence_of_id, first.incident_id)
         self.assertNotEqual(again.incident_id, first.incident_id)
-        from incidents.matching import recurrences_by_department
 
-        self.assertEqual(recurrences_by_department(), {"construction": 1})
+    def test_the_dashboard_counts_a_recurrence_for_its_department(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá xong")
+        report_at(20)
+        operations_center = StaffScope(0, {}, StaffMembership.Role.MANAGER)
+        rows = {row["code"]: row for row in figures(operations_center, "department").rows}
+        self.assertEqual(rows["construction"]["recurrence_rate"], 0.5)  # one of its two reports repeats a fixed one
 
     def test_recurrence_window_is_per_category(self):
         first = report_at(0)
