@@ -32,7 +32,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from incidents.access import staff_scope  # noqa: E402
 from incidents.models import Department, StaffMembership  # noqa: E402
-from incidents.read.staff import LIST_SQL, MAP_LIMIT, MAP_SQL, PAGE, SORTS, console_filters, map_features, report_list
+from incidents.read.query import ReportQuery  # noqa: E402
+from incidents.read.staff import LIST_SQL, MAP_LIMIT, MAP_SQL, PAGE, SORTS, map_features, report_list, staff_params  # noqa: E402
 
 # Spread the synthetic reports over departments and give them targets: acknowledge within a
 # day, resolve within a week of being reported (so some are overdue, as in real life).
@@ -79,13 +80,14 @@ def compare(label: str, user, qs: list[QueryDict]) -> None:
     # The raw baseline: the identical SQL and parameters, prepared before the clock starts.
     raw_list, raw_map = [], []
     for q in qs:
-        f = console_filters(q, scope, user.pk, "vi")
-        where = f.sql()
+        report_query = ReportQuery.parse(q, scope)
+        params = staff_params(report_query, "vi")
+        where = report_query.where(params)
         sort = SORTS["newest"]
         list_sql = LIST_SQL.format(where=where, sort_keys=", ".join(e for e, _ in sort.keys),
                                    order=", ".join(e + " DESC" for e, _ in sort.keys))
-        raw_list.append((list_sql, {**f.params, "limit": PAGE + 1}))
-        raw_map.append((MAP_SQL.format(where=where), {**f.params, "limit": MAP_LIMIT + 1}))
+        raw_list.append((list_sql, {**params, "limit": PAGE + 1}))
+        raw_map.append((MAP_SQL.format(where=where), {**params, "limit": MAP_LIMIT + 1}))
     connection.ensure_connection()
     raw = connection.connection
 
@@ -95,13 +97,13 @@ def compare(label: str, user, qs: list[QueryDict]) -> None:
                 cursor.execute(sql, params)
                 cursor.fetchall()
 
-    rows = sum(len(report_list(q, scope, user.pk, "vi").rows) for q in qs)
-    points = sum(len(map_features(q, scope, user.pk, "vi")[0]) for q in qs)
+    rows = sum(len(report_list(q, scope, "vi").rows) for q in qs)
+    points = sum(len(map_features(q, scope, "vi")[0]) for q in qs)
     print(f"{label}: {len(qs)} filter changes (scope + status + bbox), {rows / len(qs):.0f} rows and "
           f"{points / len(qs):.0f} map points on average")
     for name, console_fn, statements in (
-            ("list page", lambda: [report_list(q, scope, user.pk, "vi") for q in qs], raw_list),
-            ("map points", lambda: [map_features(q, scope, user.pk, "vi") for q in qs], raw_map)):
+            ("list page", lambda: [report_list(q, scope, "vi") for q in qs], raw_list),
+            ("map points", lambda: [map_features(q, scope, "vi") for q in qs], raw_map)):
         run_raw(statements)  # warm both the same way
         base = _db.timed(lambda: run_raw(statements), repeat=3)
         mine = _db.timed(console_fn, repeat=3)

@@ -1,5 +1,5 @@
-"""What the OpenAPI schema (/api/schema/) says about the bodies built in SQL (geojson.py,
-selectors.py) and about errors: JSON Schema written out by hand, since no serializer makes them.
+"""What the OpenAPI schema (/api/schema/) says about the bodies built in SQL (read/geojson.py,
+read/cells.py, read/layers.py) and about errors: JSON Schema written out by hand, since no serializer makes them.
 
 Each *_FEATURE mirrors one SQL constant key for key; tests/test_api_schema.py calls every
 operation with schemathesis and checks the answers against these, so a key added to the SQL
@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from incidents.models import Report
-from incidents.read.selectors import MAX_PAGE
+from incidents.read.reports import MAX_PAGE
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

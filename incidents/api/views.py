@@ -1,4 +1,4 @@
-"""REST API v1: thin views that parse, call a selector or service, and respond."""
+"""REST API v1: thin views that parse, call the read model (incidents.read) or a service, and respond."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ from incidents.http.browser import browser_id
 from incidents.http.ratelimit import ReportSubmitThrottle, SupportThrottle
 from incidents.intake import submit_report
 from incidents.models import Category, Department, Report
-from incidents.read import selectors
+from incidents.read.cells import report_cells
 from incidents.read.geojson import feature_collection
+from incidents.read.incidents import incident_feature, incident_page
+from incidents.read.layers import area_features, hotspot_features
+from incidents.read.reports import Page, nearby_open_reports, report_feature, report_page
 from incidents.workflow import support_report
 
 GEOJSON = "application/geo+json"
@@ -52,7 +55,7 @@ class ReportCollection(APIView):
                                          "Public reports, newest first; `next` links to the next page."))
     def get(self, request):
         try:
-            page = selectors.report_page(query(request), get_language())
+            page = report_page(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return page_response(request, page)
@@ -80,7 +83,7 @@ class ReportCollection(APIView):
             report = submit_report(serializer.to_draft(Report.Source.API, request.META.get("REMOTE_ADDR")))
         except ValidationError as exc:
             return error_response(exc)
-        response = geojson_response(selectors.report_feature(report.public_id, get_language()), status.HTTP_201_CREATED)
+        response = geojson_response(report_feature(report.public_id, get_language()), status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.public_id}/")
         return response
 
@@ -91,7 +94,7 @@ class ReportAggregates(APIView):
                                                                                 "(at most 2000 cells, fullest first)."))
     def get(self, request):
         try:
-            features = selectors.report_aggregates(query(request), get_language())
+            features = report_cells(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return geojson_response(feature_collection(features))
@@ -121,7 +124,7 @@ class NearbyReports(APIView):
             errors["category"] = [f"Unknown category \"{category[:40]}\"."]
         if errors:
             return Response(errors, status=400)
-        features = selectors.nearby_open_reports(category, values["lon"], values["lat"], get_language())
+        features = nearby_open_reports(category, values["lon"], values["lat"], get_language())
         return Response({"type": "FeatureCollection", "features": features}, content_type=GEOJSON)
 
 
@@ -154,7 +157,7 @@ class ReportSupporters(APIView):
         return Response({"supporter_count": report.supporter_count}, status=201)
 
 
-def page_response(request, page: selectors.Page) -> HttpResponse:
+def page_response(request, page: Page) -> HttpResponse:
     extra = ""
     if page.next_cursor:
         query = request.query_params.copy()
@@ -170,7 +173,7 @@ class IncidentCollection(APIView):
                                          "Public incidents, newest first; dates filter on their first report."))
     def get(self, request):
         try:
-            page = selectors.incident_page(query(request), get_language())
+            page = incident_page(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return page_response(request, page)
@@ -179,7 +182,7 @@ class IncidentCollection(APIView):
 class IncidentDetail(APIView):
     @extend_schema(parameters=[doc.LANGUAGE], responses=doc.geojson(200, doc.INCIDENT_FEATURE, "The incident."))
     def get(self, request, incident_id: int):
-        feature = selectors.incident_feature(incident_id, get_language())
+        feature = incident_feature(incident_id, get_language())
         if feature is None:
             return Response({"id": [f"No incident {incident_id}."]}, status=404)
         return geojson_response(feature)
@@ -191,7 +194,7 @@ class HotspotCollection(APIView):
                                                                                    "(at most 2000)."))
     def get(self, request):
         try:
-            features = selectors.hotspot_features(query(request), get_language())
+            features = hotspot_features(query(request), get_language())
         except ValidationError as exc:
             return error_response(exc)
         return geojson_response(feature_collection(features))
@@ -200,7 +203,7 @@ class HotspotCollection(APIView):
 class ReportDetail(APIView):
     @extend_schema(parameters=[doc.LANGUAGE], responses=doc.geojson(200, doc.REPORT_FEATURE, "The report."))
     def get(self, request, public_id: str):
-        feature = selectors.report_feature(public_id, get_language())
+        feature = report_feature(public_id, get_language())
         if feature is None:
             return Response({"public_id": [f"No report {public_id[:40]}."]}, status=404)
         return geojson_response(feature)
@@ -225,7 +228,7 @@ class AreaCollection(APIView):
                    responses=doc.geojson(200, doc.collection(doc.AREA_FEATURE), "Areas by kind and code."))
     def get(self, request):
         try:
-            features = selectors.area_features(query(request))
+            features = area_features(query(request))
         except ValidationError as exc:
             return error_response(exc)
         response = geojson_response(feature_collection(features))

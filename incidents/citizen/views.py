@@ -25,6 +25,8 @@ from incidents.http.ratelimit import ReopenThrottle, ReportSubmitThrottle, Suppo
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Category, CategoryAttribute, Photo, Report
 from incidents.photos import clean_photos
+from incidents.read.reports import report_feature
+from incidents.read.sql import language
 from incidents.workflow import can_reopen, reopen_by_citizen, support_report
 
 
@@ -139,13 +141,11 @@ def track(request, public_id: str):
         "events": events, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status], "submitted": submitted,
         "can_reopen": can_reopen(report), "support_form": SupportForm(), "reopen_form": ReopenForm(),
-        "routing_text": report.routing.get("text", {}).get("en" if get_language().startswith("en") else "vi", ""),
+        "routing_text": report.routing.get("text", {}).get(language(), ""),
     })
 
 
 def _feature(report: Report) -> str:
-    from incidents.read.selectors import report_feature
-
     return report_feature(report.public_id, get_language())
 
 

@@ -19,7 +19,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents.access import StaffScope
@@ -27,8 +26,8 @@ from incidents.console.access import staff_required
 from incidents.console.charts import bar_chart, line_chart
 from incidents.models import Report
 from incidents.read.csv import BOM, spreadsheet_safe
-from incidents.read.geojson import localized
-from incidents.read.staff import OVERDUE_SQL
+from incidents.read.query import OVERDUE_SQL
+from incidents.read.sql import language, localized
 
 PERIOD_WEEKS = 12
 
@@ -96,7 +95,7 @@ class Figures:
 
 def figures(scope: StaffScope, by: str, now: datetime | None = None) -> Figures:
     now = now or timezone.now()
-    lang = "en" if get_language().startswith("en") else "vi"
+    lang = language()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     since = today - timedelta(weeks=PERIOD_WEEKS, days=today.weekday())  # a Monday: whole weeks only
     params = {"open_statuses": list(Report.OPEN_STATUSES), "now": now, "today": today, "lang": lang,

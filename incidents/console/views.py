@@ -20,8 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, lasso, render_parts, with_script
@@ -32,17 +32,11 @@ from incidents.console.access import report_in_scope, staff_required
 from incidents.http.presentation import STATUS_STYLE, statuses
 from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
 from incidents.models import Category, Department, Incident, Photo, Report, ReportEvent, ResponseTemplate, SavedView
+from incidents.read.cells import report_cells
 from incidents.read.csv import BOM, spreadsheet_safe
 from incidents.read.geojson import feature_collection
-from incidents.read.staff import (
-    SORTS,
-    console_filters,
-    export_rows,
-    map_cells,
-    map_features,
-    nearby_reports,
-    report_list,
-)
+from incidents.read.sql import language
+from incidents.read.staff import SORTS, export_rows, map_features, nearby_reports, report_list
 from incidents.triage import (
     ACTING_ROLES,
     active_department_id,
@@ -64,7 +58,7 @@ FILTER_NAMES = ("status", "category", "department", "area", "priority", "overdue
 
 
 def _lang() -> str:
-    return "en" if get_language().startswith("en") else "vi"
+    return language()
 
 
 def _filter_query(query: QueryDict) -> str:
@@ -76,7 +70,7 @@ def _filter_query(query: QueryDict) -> str:
 def index(request):
     scope: StaffScope = request.scope
     try:
-        page = report_list(request.GET, scope, request.user.pk, _lang())
+        page = report_list(request.GET, scope, _lang())
         errors = {}
     except ValidationError as exc:
         page, errors = None, exc.message_dict
@@ -120,7 +114,7 @@ def _private_geojson(features: list[str], extra: str = "") -> HttpResponse:
 def points(request):
     """The map's GeoJSON: reports in scope matching the list's filters, in the map's bbox."""
     try:
-        features, truncated = map_features(request.GET, request.scope, request.user.pk, _lang())
+        features, truncated = map_features(request.GET, request.scope, _lang())
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
     return _private_geojson(features, f',"truncated":{"true" if truncated else "false"}')
@@ -130,7 +124,7 @@ def points(request):
 def cells(request):
     """Grid counts for the zoomed-out map: same filters and scope as the points."""
     try:
-        features = map_cells(request.GET, request.scope, request.user.pk, _lang())
+        features = report_cells(request.GET, _lang(), scope=request.scope)
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
     return _private_geojson(features)
@@ -146,8 +140,7 @@ def export(request):
     """The list's filters as CSV (all pages, streamed), with contact data: staff only, in scope."""
     scope: StaffScope = request.scope
     try:
-        f = console_filters(request.GET, scope, request.user.pk, _lang())
-        where = f.sql()
+        rows = export_rows(request.GET, scope, _lang())
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
     class Echo:
@@ -159,7 +152,7 @@ def export(request):
     def lines():
         yield BOM
         yield writer.writerow(EXPORT_COLUMNS)
-        for row in export_rows(where, f.params):
+        for row in rows:
             yield writer.writerow([spreadsheet_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -1,29 +1,28 @@
-"""Public GeoJSON built in SQL (ST_AsGeoJSON + json_build_object), never by serializers.
+"""The public projection: the one place that says what the public sees of a report or an
+incident, and where. Every public output (API, map, tracking page) selects these and nothing
+else; reporter contact data and internal fields are simply not selected.
 
-Measured on this kind of machine: DRF-GIS serializers ~110 µs per feature, SQL ~5 µs. The
-SQL below is also the one explicit list of what the public sees of a report: reporter
-contact data and internal fields are simply not selected.
+Which point: `PUBLIC_POINT`, a report's location snapped at intake to a grid of its category's
+public_location_precision_m (metres, in the deployment's metric SRID), stored in SRID 4326.
+Public filters (read/query.py), distances and aggregates (read/cells.py) use it too, so the
+exact point cannot be narrowed down.
 
-A report's public point is `public_location`: its location snapped at intake to a grid of its
-category's public_location_precision_m (metres, in the deployment's metric SRID). Public
-filters, distances and aggregates use it too, so the exact point cannot be narrowed down.
+Which fields: REPORT_FEATURE_SQL and INCIDENT_FEATURE_SQL, GeoJSON built in SQL
+(ST_AsGeoJSON + json_build_object), never by serializers. Measured on this kind of machine:
+DRF-GIS serializers ~110 µs per feature, SQL ~5 µs.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
+from incidents.read.sql import language, localized
 
-
-# Name in the request's language; %(lang)s is 'vi' or 'en'.
-def localized(alias: str) -> str:
-    return f"CASE WHEN %(lang)s = 'en' AND {alias}.name_en <> '' THEN {alias}.name_en ELSE {alias}.name_vi END"
-
+PUBLIC_POINT = "public_location"  # a column of reports and incidents; SRID 4326
 
 REPORT_FEATURE_SQL = f"""
 json_build_object(
     'type', 'Feature',
     'id', r.public_id,
-    'geometry', ST_AsGeoJSON(r.public_location, 6)::json,
+    'geometry', ST_AsGeoJSON(r.{PUBLIC_POINT}, 6)::json,
     'properties', json_build_object(
         'public_id', r.public_id,
         'status', r.status,
@@ -56,16 +55,8 @@ json_build_object(
 )::text
 """
 
-REPORT_FROM_SQL = """
-FROM incidents_report r
-JOIN incidents_category c ON c.id = r.category_id
-JOIN incidents_department d ON d.id = r.department_id
-LEFT JOIN geo_area w ON w.id = r.ward_id
-"""
-
-
 def base_params(lang: str) -> dict:
-    return {"lang": "en" if lang.startswith("en") else "vi", "metric_srid": settings.CITYPIN_METRIC_SRID}
+    return {"lang": language(lang)}
 
 
 def feature_collection(features: list[str], extra: str = "") -> str:
@@ -80,7 +71,7 @@ INCIDENT_FEATURE_SQL = f"""
 json_build_object(
     'type', 'Feature',
     'id', i.id,
-    'geometry', ST_AsGeoJSON(i.public_location, 6)::json,
+    'geometry', ST_AsGeoJSON(i.{PUBLIC_POINT}, 6)::json,
     'properties', json_build_object(
         'id', i.id,
         'status', i.status,

@@ -1,0 +1,108 @@
+"""Public reads of reports: a page of the list, one report, possible duplicates nearby. Each
+is GeoJSON built in SQL from the public projection (geojson.py) and filtered by the one report
+query (query.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from incidents.read.cursors import after_cursor, decode_cursor, encode_cursor
+from incidents.read.geojson import PUBLIC_POINT, REPORT_FEATURE_SQL, base_params
+from incidents.read.query import OPEN_STATUSES, Errors, Query, ReportQuery, field_error
+from incidents.read.sql import REPORT_FROM_SQL
+
+MAX_PAGE = 5000
+DEFAULT_PAGE = 500
+
+
+@dataclass
+class Page:
+    features: list[str]
+    next_cursor: str | None
+
+
+def parse_limit(raw: str | int) -> int:
+    try:
+        limit = int(raw)
+        if 1 <= limit <= MAX_PAGE:
+            return limit
+    except ValueError:
+        pass
+    raise field_error("limit", _("Must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE})
+
+
+# Newest first, keyset on (created_at, id): the page after a cursor starts strictly below it,
+# served by the report_created_keyset index without OFFSET or COUNT(*).
+NEWEST = ("r.created_at", "r.id")
+REPORT_PAGE_SQL = f"""
+SELECT r.created_at, r.id, {REPORT_FEATURE_SQL}
+{REPORT_FROM_SQL}
+WHERE {{where}}
+ORDER BY r.created_at DESC, r.id DESC
+LIMIT %(limit)s
+"""
+
+
+def report_page(query: Query, lang: str) -> Page:
+    """One page of public report features, filtered by the query parameters."""
+    errors = Errors()
+    report_query = errors.check(lambda: ReportQuery.parse(query))
+    limit = errors.check(lambda: parse_limit(query.get("limit") or DEFAULT_PAGE))
+    after = errors.check(lambda: decode_cursor(query["cursor"], ("time", "int"))) if query.get("cursor") else None
+    errors.raise_any()
+    params = base_params(lang)
+    where = report_query.where(params)
+    if after:
+        where += " AND " + after_cursor(NEWEST, after, True, params)
+    params["limit"] = limit + 1
+    with connection.cursor() as cursor:
+        cursor.execute(REPORT_PAGE_SQL.format(where=where), params)
+        rows = cursor.fetchall()
+    next_cursor = encode_cursor(rows[limit - 1][:2]) if len(rows) > limit else None
+    return Page([row[2] for row in rows[:limit]], next_cursor)
+
+
+def report_feature(public_id: str, lang: str) -> str | None:
+    params = base_params(lang) | {"public_id": public_id}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {REPORT_FEATURE_SQL} {REPORT_FROM_SQL} WHERE r.public_id = %(public_id)s", params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# Possible duplicates of a new report: open reports of the same category within the category's
+# duplicate radius (metres on the geography; GiST index on public_location::geography) and
+# reported within its time window, nearest first. Measured from the public point, so a
+# category published with a reduced precision gives nothing finer away.
+NEARBY_SQL = f"""
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+SELECT {REPORT_FEATURE_SQL},
+       round(ST_Distance(r.{PUBLIC_POINT}::geography, p.g)) AS distance_m
+{REPORT_FROM_SQL}
+CROSS JOIN p
+WHERE c.code = %(category)s
+  AND r.status = ANY(%(open_statuses)s)
+  AND r.created_at >= now() - make_interval(days => c.duplicate_window_days)
+  AND ST_DWithin(r.{PUBLIC_POINT}::geography, p.g, c.duplicate_radius_m)
+ORDER BY ST_Distance(r.{PUBLIC_POINT}::geography, p.g), r.id
+LIMIT %(limit)s
+"""
+
+
+def nearby_open_reports(category_code: str, lon: float, lat: float, lang: str, limit: int = 10) -> list[dict]:
+    """Open reports of `category_code` near lon/lat (SRID 4326), with their distance_m."""
+    params = base_params(lang) | {"category": category_code, "lon": lon, "lat": lat, "limit": limit,
+                                  "open_statuses": OPEN_STATUSES}
+    with connection.cursor() as cursor:
+        cursor.execute(NEARBY_SQL, params)
+        rows = cursor.fetchall()
+    features = []
+    for text, distance in rows:
+        feature = json.loads(text)
+        feature["properties"]["distance_m"] = int(distance)
+        features.append(feature)
+    return features
