@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "rest_framework",
     "rest_framework_gis",
-    "django_filters",
     "drf_spectacular",
     "gis.apps.GeoConfig",
     "incidents.apps.IncidentsConfig",
