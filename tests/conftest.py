@@ -38,8 +38,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, and only it, gives up durability for speed: its commits do not wait
     for the disk (synchronous_commit off). The cluster itself stays durable for `make run`."""
     from django.db import connection
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
-    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+    if not connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
         return  # no test needs the database in this run: the connection still names the served one
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} "
