@@ -110,7 +110,7 @@ def test_nul_characters_are_refused_naming_the_parameter():
     assert errors_of(QueryDict("area=%00"), OPERATOR) == {"area"}
 
 
-@pytest.mark.parametrize("raw", ["1,2,3", "a,b,c,d", "nan,0,1,1", "0,0,200,1", "0,-91,1,1", "2,0,1,1", "1,1,1,2"])
+@pytest.mark.parametrize("raw", ["1,2,3", "a,b,c,d", "nan,0,1,1", "0,0,200,1", "0,-91,1,1", "2,0,1,1", "0,2,1,1"])
 def test_a_bbox_that_is_not_a_box_inside_the_world_is_refused(raw):
     with pytest.raises(ValidationError) as exc:
         parse_bbox(raw)
@@ -119,6 +119,10 @@ def test_a_bbox_that_is_not_a_box_inside_the_world_is_refused(raw):
 
 def test_a_bbox_inside_the_world_is_its_four_numbers():
     assert parse_bbox("-180,-90,180,90") == (-180.0, -90.0, 180.0, 90.0)
+
+
+def test_a_bbox_of_no_width_is_still_a_filter_as_it_was():
+    assert parse_bbox("105.7,10,105.7,10.1") == (105.7, 10.0, 105.7, 10.1)
 
 
 def test_a_cursor_gives_back_the_keys_it_was_made_of_and_a_bad_one_is_named():

@@ -87,18 +87,18 @@ def values(query: Query, name: str) -> list[str]:
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:
-    """min_lon,min_lat,max_lon,max_lat (SRID 4326): a valid box of some width and height inside
-    the world. Corners are not swapped for the client (shapely's box would)."""
+    """min_lon,min_lat,max_lon,max_lat (SRID 4326): a box inside the world, min not above max (a
+    box of no width or height, a line or a point, is allowed as before). Corners are not swapped
+    for the client (shapely's box would)."""
     try:
         minx, miny, maxx, maxy = (float(v) for v in raw.split(","))
     except ValueError:
         raise field_error("bbox", _("Use four numbers: min_lon,min_lat,max_lon,max_lat.")) from None
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise field_error("bbox", _("Use four numbers: min_lon,min_lat,max_lon,max_lat."))
-    box = shapely.box(minx, miny, maxx, maxy)
-    if not (minx < maxx and miny < maxy and box.is_valid and WORLD.covers(box)):
+    if not (minx <= maxx and miny <= maxy and WORLD.covers(shapely.box(minx, miny, maxx, maxy))):
         raise field_error("bbox", _("Out of range or min above max: longitudes -180..180, latitudes -90..90."))
-    return box.bounds
+    return minx, miny, maxx, maxy
 
 
 def bbox_sql(column: str, bbox: tuple[float, float, float, float], params: dict) -> str:
