@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from gis.cli import layer
 from gis.importers import ImportFailed, import_areas
 
 
@@ -19,11 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             result = import_areas(o["path"], o["kind"], o["code_field"], o["name_field"], o["name_en_field"],
-                                  o["parent_field"], o["parent_code"], _layer(o["layer"]))
+                                  o["parent_field"], o["parent_code"], layer(o["layer"]))
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(result.summary("areas"))
-
-
-def _layer(value):
-    return int(value) if str(value).isdigit() else value

@@ -1,17 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from gis.cli import layer, pairs
 from gis.importers import ImportFailed, import_assets
-from gis.management.commands.import_areas import _layer
-
-
-def _pairs(values: list[str], option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        if "=" not in value:
-            raise CommandError(f"{option} takes SOURCE=VALUE, got {value!r}")
-        key, _, val = value.partition("=")
-        pairs[key] = val
-    return pairs
 
 
 class Command(BaseCommand):
@@ -34,8 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             result = import_assets(o["path"], o["layer_code"], o["code_field"], o["class_field"], o["name_field"],
-                                   _pairs(o["class_map"], "--class-map"), _pairs(o["skip"], "--skip"),
-                                   o["layer_name_vi"], o["layer_name_en"], _layer(o["layer"]))
+                                   pairs(o["class_map"], "--class-map"), pairs(o["skip"], "--skip"),
+                                   o["layer_name_vi"], o["layer_name_en"], layer(o["layer"]))
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(result.summary("assets"))

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from gis.management.commands.import_assets import _pairs
+from gis.cli import pairs
 from incidents.importers import Columns, import_reports
 
 
@@ -22,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         columns = Columns(**{name: o[f"column_{name}"] for name in vars(Columns())})
         try:
-            result = import_reports(o["path"], _pairs(o["category_map"], "--category-map"),
-                                    _pairs(o["status_map"], "--status-map"), columns, o["timezone"])
+            result = import_reports(o["path"], pairs(o["category_map"], "--category-map"),
+                                    pairs(o["status_map"], "--status-map"), columns, o["timezone"])
         except (ValidationError, OSError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(result.summary())
