@@ -4,6 +4,9 @@
 #   make serve production serving (gunicorn, DEBUG off, behind a TLS proxy); see the README
 PY      := .venv/bin/python
 PORT    ?= 8000
+# pytest processes (pytest-xdist; each file stays in one process, each process has its own test
+# database); TEST_WORKERS=0 runs in this process, for a debugger.
+TEST_WORKERS ?= 2
 
 .PHONY: run serve test fuzz setup db migrate demo bench stop-db clean-db backup restore
 
@@ -33,12 +36,12 @@ test: db
 	@bash scripts/install.sh test
 	@.venv/bin/ruff check --quiet .
 	@.venv/bin/lint-imports --no-cache > .venv/lint-imports.log || { cat .venv/lint-imports.log; exit 1; }
-	@$(PY) -m pytest -q $(PYTEST_ARGS)
+	@$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The schema fuzz test of `make test` with many more examples per operation (default 500).
 fuzz: db
 	@bash scripts/install.sh test
-	@CITYPIN_FUZZ_EXAMPLES=$${CITYPIN_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_api_schema.py -k every_operation
+	@CITYPIN_FUZZ_EXAMPLES=$${CITYPIN_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/api/test_schema.py -k every_operation
 
 bench: demo
 	@$(PY) bench/route.py

@@ -12,7 +12,7 @@ from incidents.intake import ReportDraft, submit_report
 from incidents.models import ReportEvent
 from tests.world import World, build_world
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 GOOD_KEY = "k3y-for-tests-only-" + "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -12,7 +12,7 @@ from incidents.intake import ReportDraft, submit_report
 from incidents.models import Report
 from tests.world import World, build_world
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_script(name: str, *args: str, database: str) -> subprocess.CompletedProcess:

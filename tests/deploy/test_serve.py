@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.test_settings_and_events import GOOD_KEY, PROCESS_SETTINGS, start_django
+from tests.deploy.test_settings import GOOD_KEY, PROCESS_SETTINGS, start_django
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db  # the served process uses the test database: it must exist
 PRODUCTION = {"DEBUG": "0", "ALLOWED_HOSTS": "citypin.example.vn", "SECRET_KEY": GOOD_KEY}
 

@@ -64,7 +64,7 @@ class OutboxTests(TestCase):
         submit_report(ReportDraft(category_code="encroachment", lon=105.72, lat=10.02))
         self.assertFalse(OutboxMessage.objects.exists())
 
-    @override_settings(EMAIL_BACKEND="tests.test_outbox.FailingBackend")
+    @override_settings(EMAIL_BACKEND="tests.delivery.test_outbox.FailingBackend")
     def test_failed_send_is_kept_and_retried_later(self):
         self.submit()
         self.assertEqual(send_pending(), (0, 1))

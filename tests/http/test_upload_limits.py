@@ -125,7 +125,7 @@ class RequestBodyLimitTests(TestCase):
         self.assertEqual(response.status_code, 413)
         self.assertEqual(list(response.json()), ["photos"])
 
-    @override_settings(FILE_UPLOAD_HANDLERS=["tests.test_upload_limits.StoredBytesHandler"])
+    @override_settings(FILE_UPLOAD_HANDLERS=["tests.http.test_upload_limits.StoredBytesHandler"])
     def test_a_twenty_megabyte_photo_is_refused_on_its_field_without_storing_past_ten_megabytes(self):
         response = self.post("/report/", MultipartStream([20 * MB]))
         html = response.content.decode()
@@ -135,7 +135,7 @@ class RequestBodyLimitTests(TestCase):
         self.assertLessEqual(STORED[0], 10 * MB)
         self.assertEqual(Photo.objects.count(), 0)
 
-    @override_settings(FILE_UPLOAD_HANDLERS=["tests.test_upload_limits.StoredBytesHandler"])
+    @override_settings(FILE_UPLOAD_HANDLERS=["tests.http.test_upload_limits.StoredBytesHandler"])
     def test_photos_within_the_limits_are_still_received(self):
         self.post("/report/", MultipartStream([MB]))
         self.assertEqual(STORED, [MB])
