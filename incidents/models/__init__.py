@@ -8,12 +8,20 @@ from incidents.models.config import (
     CategoryAttribute,
     CategoryGroup,
     Department,
-    ResponseTemplate,
     RoutingRule,
     StaffMembership,
 )
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
-from incidents.models.reports import OutboxMessage, Photo, Report, ReportEvent, SavedView, Supporter, photo_path  # noqa: F401 (migrations)
+from incidents.models.reports import (  # noqa: F401 (migrations)
+    OutboxMessage,
+    Photo,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+    SavedView,
+    Supporter,
+    photo_path,
+)
 
 __all__ = [
     "ApiKey", "CalendarDay", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",

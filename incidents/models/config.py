@@ -267,40 +267,6 @@ class StaffMembership(models.Model):
         return f"{self.user} · {self.department.code} · {self.role}"
 
 
-class ResponseTemplate(models.Model):
-    """A canned public reply, offered in the console for a category (or every category) and a
-    status (or any). A department's managers keep their own; templates without a department
-    are the operations center's and offered to everyone."""
-
-    department = models.ForeignKey(Department, verbose_name=_("department"), null=True, blank=True,
-                                   on_delete=models.CASCADE, related_name="response_templates")
-    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE)
-    status = models.CharField(_("for status"), max_length=20, blank=True,
-                              help_text=_("Offered when the report moves to this status; empty: any."))
-    title = models.CharField(_("title"), max_length=120)
-    body_vi = models.TextField(_("text (Vietnamese)"), max_length=2000)
-    body_en = models.TextField(_("text (English)"), max_length=2000, blank=True)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("response template")
-        verbose_name_plural = _("response templates")
-        ordering = ["title", "id"]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def body(self) -> str:
-        return in_language(self.body_vi, self.body_en)
-
-    @property
-    def status_label(self) -> str:
-        from incidents.models.reports import Report
-
-        return Report.Status(self.status).label if self.status in Report.Status.values else ""
-
-
 class CalendarDay(models.Model):
     """An exception to the office calendar: a closure (is_working_day off) on a day that would
     be worked, or a make-up working day (e.g. a Saturday worked to lengthen Tết)."""

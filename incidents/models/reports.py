@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import Area
+from gis.models import Area, in_language
 from incidents.models.config import Category, Department, RoutingRule
 
 
@@ -239,3 +239,35 @@ class SavedView(models.Model):
         verbose_name_plural = _("saved views")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_unique")]
+
+
+class ResponseTemplate(models.Model):
+    """A canned public reply, offered in the console for a category (or every category) and a
+    status (or any). A department's managers keep their own; templates without a department
+    are the operations center's and offered to everyone."""
+
+    department = models.ForeignKey(Department, verbose_name=_("department"), null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="response_templates")
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE)
+    status = models.CharField(_("for status"), max_length=20, blank=True,
+                              help_text=_("Offered when the report moves to this status; empty: any."))
+    title = models.CharField(_("title"), max_length=120)
+    body_vi = models.TextField(_("text (Vietnamese)"), max_length=2000)
+    body_en = models.TextField(_("text (English)"), max_length=2000, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def body(self) -> str:
+        return in_language(self.body_vi, self.body_en)
+
+    @property
+    def status_label(self) -> str:
+        return Report.Status(self.status).label if self.status in Report.Status.values else ""
