@@ -1,4 +1,7 @@
-"""Workflows that touch several models, each a typed function in one transaction."""
+"""Intake: every new report — from the API, the form, the importer, the demo — goes through
+submit_report, one transaction that validates the draft, routes it (routing.py), places it in
+an incident (matching.py), saves it with its due times (sla.py), records its events and queues
+its notices. Errors name the field; nothing is half-saved."""
 
 from __future__ import annotations
 
