@@ -24,7 +24,10 @@ def decode_cursor(raw: str, kinds: Sequence[str]) -> list[datetime | int]:
     """The values of a cursor whose keys are of `kinds` ("time" or "int"); a ValidationError
     naming `cursor` for anything else."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        # The public list's `next` links were "time|id" before the two lists shared cursors;
+        # one a client still holds goes on working.
+        values = json.loads(text) if text.startswith("[") else text.split("|")
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
         return [storable_offset(datetime.fromisoformat(v)) if kind == "time" else int(v)

@@ -4,6 +4,7 @@ WHERE clause it compiles to."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 import pytest
@@ -159,3 +160,9 @@ class PublicApiTests(TestCase):
         following = self.client.get(first_page["next"]).json()
         self.assertEqual([f["id"] for f in following["features"]], [self.report.public_id])
         self.assertNotIn("next", following)
+
+
+def test_a_public_cursor_in_the_earlier_time_and_id_form_still_works():
+    when = timezone.make_aware(datetime(2026, 5, 1, 8, 30))
+    earlier = base64.urlsafe_b64encode(f"{when.isoformat()}|42".encode()).decode().rstrip("=")
+    assert decode_cursor(earlier, ("time", "int")) == [when, 42]
