@@ -13,8 +13,8 @@ apt_install() {
   [ -n "${APT_UPDATED:-}" ] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
-# Tests on a command's output capture it first: `cmd | grep -q` under pipefail is false when grep
-# exits at the first match and the writer dies of SIGPIPE (status 141), although the text matched.
+# Tests on a command's output capture it first: piping it into a grep that quits at the first
+# match is false under pipefail (the writer dies of SIGPIPE, status 141), although the text matched.
 have() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
 candidate() { local policy; policy="$(apt-cache policy "$1" 2>/dev/null || true)"; [[ "$policy" =~ Candidate:\ [0-9] ]]; }
 pg_major() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1; }
