@@ -7,16 +7,16 @@ public_location_precision_m (metres, in the deployment's metric SRID), stored in
 Public filters (read/query.py), distances and aggregates (read/cells.py) use it too, so the
 exact point cannot be narrowed down.
 
-Which fields: REPORT_FEATURE_SQL and INCIDENT_FEATURE_SQL, GeoJSON built in SQL
+Which fields: REPORT_FEATURE_SQL and INCIDENT_FEATURE_SQL (the API's nested shape; public.py
+has the same report fields flat, for open data), GeoJSON built in SQL
 (ST_AsGeoJSON + json_build_object), never by serializers. Measured on this kind of machine:
 DRF-GIS serializers ~110 µs per feature, SQL ~5 µs.
 """
 
 from __future__ import annotations
 
+from incidents.read.public import PUBLIC_PHOTOS_WHERE, PUBLIC_POINT
 from incidents.read.sql import language, localized
-
-PUBLIC_POINT = "public_location"  # a column of reports and incidents; SRID 4326
 
 REPORT_FEATURE_SQL = f"""
 json_build_object(
@@ -48,7 +48,7 @@ json_build_object(
         'photos', (SELECT coalesce(json_agg(json_build_object(
                               'url', '/photos/' || ph.uuid || '/', 'thumbnail', '/photos/' || ph.uuid || '/thumbnail/')
                           ORDER BY ph.id), '[]')
-                   FROM incidents_photo ph WHERE ph.report_id = r.id AND ph.is_public),
+                   FROM incidents_photo ph WHERE {PUBLIC_PHOTOS_WHERE}),
         'created_at', r.created_at,
         'updated_at', r.updated_at
     )

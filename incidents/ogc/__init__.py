@@ -1,0 +1,1 @@
+"""OGC API – Features at /ogc/: the public reports, incidents, hotspots and areas as collections."""

@@ -1,0 +1,1 @@
+"""Mapbox vector tiles at /tiles/<layer>/<z>/<x>/<y>.mvt and their TileJSON."""
