@@ -196,6 +196,8 @@ REST_FRAMEWORK = {
         "report_submit": os.environ.get("REPORT_SUBMIT_RATE", "30/hour"),
         "report_support": os.environ.get("REPORT_SUPPORT_RATE", "60/hour"),
         "report_reopen": os.environ.get("REPORT_REOPEN_RATE", "10/hour"),
+        # anonymous open-data reads (OGC API, tiles, exports, Open311 GET), per IP
+        "open_data_read": os.environ.get("OPEN_DATA_READ_RATE", "1200/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
