@@ -23,7 +23,16 @@ EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _AT = r"(?:\s*@\s*|\s*[\[(]\s*(?i:at)\s*[\])]\s*|\s+(?i:at)\s+)"
 _DOT = r"(?:\.|\s*[\[(]\s*(?i:dot)\s*[\])]\s*|\s+(?i:dot)\s+)"
 WRITTEN_EMAIL_RE = re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[^\W\d_]{{2,}}\b")
-CONTACT_RES = (EMAIL_RE, WRITTEN_EMAIL_RE, PHONE_RE, ID_RE)
+# Vietnamese licence plates: a province number (11–99), a series of one or two letters and
+# maybe a digit, then 4 or 5 digits (the 5 written 123.45): "51F-123.45", "65A-12345",
+# "29-B1 123.45", "51F12345". A series followed by a bare space and plain digits ("căn hộ 12A
+# 1205") stays, as do dates, times, house numbers ("123/4", "45A-47") and road names ("QL91B").
+_SERIES = r"(?i:[a-zđ]{1,2})\d?"
+_PLATE_NUMBER = r"(?:\d{3}\.\d{2}|\d{4,5})"
+PLATE_RE = re.compile(rf"(?<![\w.,/])[1-9]\d(?:\s?-\s?{_SERIES}(?:\s?[-.]\s?|\s)?{_PLATE_NUMBER}"
+                      rf"|{_SERIES}\s?-\s?{_PLATE_NUMBER}|{_SERIES}\s?\d{{3}}\.\d{{2}}|{_SERIES}\d{{4,5}})"
+                      r"(?!\w|[.,]\d)")
+CONTACT_RES = (EMAIL_RE, WRITTEN_EMAIL_RE, PHONE_RE, ID_RE, PLATE_RE)
 
 # Full-width digits and signs (as typed with an East Asian keyboard) read as their ASCII
 # twins, one character for one so that positions in the original text stay the same.
@@ -31,7 +40,7 @@ _FOLD = str.maketrans("０１２３４５６７８９＋＠．－（）", "01234
 
 
 def scrub_contact_details(text: str) -> str:
-    """Hide e-mail addresses, phone numbers and ID numbers in text that becomes public."""
+    """Hide e-mail addresses, phone numbers, ID numbers and licence plates in text that becomes public."""
     folded = text.translate(_FOLD)
     spans = sorted(m.span() for pattern in CONTACT_RES for m in pattern.finditer(folded))
     parts, end = [], 0
