@@ -13,6 +13,7 @@ from incidents.models.config import (
 )
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
 from incidents.models.reports import (  # noqa: F401 (migrations)
+    ClientSubmission,
     OutboxMessage,
     Photo,
     Report,
@@ -24,6 +25,6 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 )
 
 __all__ = [
-    "ApiKey", "CalendarDay", "Category", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
+    "ApiKey", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
 ]

@@ -214,17 +214,23 @@ class RoutingRule(models.Model):
 
 
 class ApiKey(models.Model):
-    """A key for machine clients (Open311 `api_key`). Only its SHA-256 is stored."""
+    """A key of one client application (Open311 `api_key`). Only its SHA-256 is stored: the key
+    itself is shown once, when it is issued. A revoked key stays, so that the reports it sent
+    still name their client."""
 
-    name = models.CharField(_("name"), max_length=200)
-    prefix = models.CharField(max_length=8, editable=False)
+    name = models.CharField(_("client application"), max_length=200)
+    contact = models.EmailField(_("contact e-mail"), blank=True,
+                                help_text=_("Who to write to about this client (private)."))
+    prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -234,15 +240,25 @@ class ApiKey(models.Model):
         return hashlib.sha256(raw_key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, name: str, raw_key: str | None = None) -> tuple["ApiKey", str]:
+    def issue(cls, name: str, raw_key: str | None = None, contact: str = "") -> tuple["ApiKey", str]:
+        """A new active key for `name` and the key itself (to show once). Given `raw_key` (the
+        demo's, derived from the installation's secret), issuing again reactivates it."""
         raw_key = raw_key or secrets.token_urlsafe(32)
         key, _created = cls.objects.update_or_create(
-            key_hash=cls.hash(raw_key), defaults={"name": name, "prefix": raw_key[:8], "active": True}
+            key_hash=cls.hash(raw_key),
+            defaults={"name": name, "contact": contact, "prefix": raw_key[:8], "active": True, "revoked_at": None},
         )
         return key, raw_key
 
+    def revoke(self) -> None:
+        self.active = False
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["active", "revoked_at"])
+
     @classmethod
     def find_active(cls, raw_key: str) -> "ApiKey | None":
+        if not raw_key or len(raw_key) > 200:
+            return None
         return cls.objects.filter(key_hash=cls.hash(raw_key), active=True).first()
 
 

@@ -137,6 +137,26 @@ class Photo(models.Model):
         ordering = ["report", "id"]
 
 
+class ClientSubmission(models.Model):
+    """How a machine client (an Open311 application) submitted a report: its key, the token it
+    can look the report up by, and what it said about the device and account. Private: staff
+    only, never in a public output. `media_url` is a link the client gave; it is never fetched
+    nor published (only photos staff approve are public)."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="client_submission")
+    api_key = models.ForeignKey("incidents.ApiKey", verbose_name=_("client application"), on_delete=models.PROTECT,
+                                related_name="submissions")
+    token = models.CharField(max_length=40, unique=True, editable=False)
+    device_id = models.CharField(_("device id"), max_length=200, blank=True)
+    account_id = models.CharField(_("account id"), max_length=200, blank=True)
+    media_url = models.URLField(_("media URL (as given, unchecked)"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("client submission")
+        verbose_name_plural = _("client submissions")
+
+
 class Supporter(models.Model):
     """Someone who says "me too" about a report; with an e-mail they follow its updates."""
 
@@ -189,6 +209,10 @@ class ReportEvent(models.Model):
         verbose_name = _("report event")
         verbose_name_plural = _("report events")
         ordering = ["report", "created_at", "id"]
+        indexes = [
+            # Public updates by time, for feeds of updates (Open311 servicerequestupdates).
+            models.Index(fields=["created_at", "id"], condition=Q(is_public=True), name="event_public_created"),
+        ]
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
