@@ -71,7 +71,8 @@ class ReportForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     # Honeypot: hidden from people by CSS; a bot that fills it is refused.
-    website = forms.CharField(label=_("Leave this field empty"), required=False)
+    website = forms.CharField(label=_("Leave this field empty"), required=False,
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
     def __init__(self, *args, categories: list[Category], wards: list[Area], **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +101,17 @@ class ReportForm(forms.Form):
             if name.startswith(prefix) and value not in (None, "", []):
                 values[name[len(prefix):]] = value
         return values
+
+    def error_summary(self) -> list[dict]:
+        """Each field error as {id, label, message}: the summary at the top of the form links
+        to the field (by the id its label points at), in the order of the form."""
+        items = []
+        for name, field in self.fields.items():
+            for message in self.errors.get(name, []):
+                bound = self[name]
+                items.append({"id": bound.id_for_label or bound.auto_id, "message": message,
+                              "label": str(field.label or "").rstrip(" *")})
+        return items
 
     def add_service_errors(self, errors: dict[str, list[str]], category_code: str) -> None:
         for key, messages in errors.items():

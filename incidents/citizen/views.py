@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, base_map, render_parts, with_script
 from gis.models import Area
 from incidents.access import staff_scope
+from incidents.citizen import pending
 from incidents.citizen.forms import ReopenForm, ReportForm, SupportForm
 from incidents.http.browser import browser_id
 from incidents.http.presentation import STATUS_STYLE, statuses
 from incidents.http.ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Category, CategoryAttribute, Photo, Report
-from incidents.photos import clean_photos
+from incidents.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from incidents.read.reports import report_feature
 from incidents.read.sql import language
 from incidents.workflow import can_reopen, reopen_by_citizen, support_report
@@ -58,16 +59,23 @@ def report_create(request):
     wards = list(Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi"))
     form = ReportForm(request.POST or None, request.FILES or None, categories=categories, wards=wards)
     photo_location = None
+    token = request.POST.get("photo_token", "") if request.method == "POST" else ""
+    kept = pending.load(request, token)
     if request.method == "POST":
         if not allowed(request, ReportSubmitThrottle):
             form.add_error(None, _("Too many reports from your connection. Please try again in an hour."))
         elif form.data.get("website"):
             form.add_error(None, _("This report could not be accepted."))
-        elif form.is_valid():
-            report, photo_location = _submit(request, form)
-            if report is not None:
-                request.session["submitted"] = report.public_id  # this browser sees the confirmation once
-                return redirect("track", public_id=report.public_id)
+        else:
+            kept = _photos(request, form, kept, token)
+            if form.is_valid():
+                report, photo_location = _submit(request, form, [k.photo for k in kept])
+                if report is not None:
+                    pending.discard(request, token)
+                    request.session["submitted"] = report.public_id  # this browser sees the confirmation once
+                    return redirect("track", public_id=report.public_id)
+            # Refused: what was attached waits under a new token, so it is never attached again.
+            token = pending.keep(request, kept, token) if kept else ""
     config = {
         "nearby_url": reverse("api-reports-nearby"), "supporters_url": "/api/v1/reports/{id}/supporters/",
         "track_url": "/r/", "statuses": statuses(), "photo_location": photo_location,
@@ -80,31 +88,50 @@ def report_create(request):
                  "m_away": _("m away"), "days_old": _("days old"), "today": _("today"),
                  "geolocation_failed": _("Your location could not be found; tap the map instead."),
                  "accuracy": _("accuracy"), "pin_set": _("Pin set at"), "supporters": _("supporters"),
-                 "email_optional": _("E-mail to follow updates (optional)")},
+                 "email_optional": _("E-mail to follow updates (optional)"),
+                 "draft_restored": _("Your unfinished report was restored."),
+                 "start_over": _("Start over")},
     }
     browser_id(request)  # hand out the id that one-support-per-browser relies on
     m = with_script(base_map(), "Citypin.reportForm(MAP)", js=["citypin/citypin.js"],
                     vendor_js=["exifr/dist/lite.umd.js"])
     return render(request, "citypin/report_form.html", {
-        "form": form, "map": render_parts(m), "config": config, "attribute_sets": form.bound_attribute_sets()})
+        "form": form, "map": render_parts(m), "config": config, "attribute_sets": form.bound_attribute_sets(),
+        "error_summary": form.error_summary() if form.is_bound else [], "photo_token": token if kept else "",
+        "kept_photos": [k.name for k in kept]})
 
 
-def _submit(request, form: ReportForm):
+def _photos(request, form: ReportForm, kept: list[pending.KeptPhoto], token: str) -> list[pending.KeptPhoto]:
+    """The photos of this submission: those kept from the last try (unless the citizen removed
+    them) and the new uploads that are good images, cleaned. Refused uploads are named on the
+    photos field; the good ones are kept all the same."""
+    if form.data.get("drop_photos"):
+        pending.discard(request, token)
+        kept = []
+    uploads = request.FILES.getlist("photos")
+    if len(kept) + len(uploads) > MAX_PHOTOS:
+        form.add_error("photos", _("At most %(n)s photos.") % {"n": MAX_PHOTOS})
+        return kept
+    photos = list(kept)
+    for index, upload in enumerate(uploads, len(kept) + 1):
+        try:
+            photos.append(pending.KeptPhoto(getattr(upload, "name", "")[:80], clean_photo(upload, index)))
+        except ValidationError as exc:
+            for message in exc.message_dict["photos"]:
+                form.add_error("photos", message)
+    return photos
+
+
+def _submit(request, form: ReportForm, photos: list[CleanPhoto]):
     """Returns (report, None) on success; (None, photo location to offer) otherwise, with the
     errors added to the form."""
     data = form.cleaned_data
-    try:
-        photos = clean_photos(data["photos"])
-    except ValidationError as exc:
-        for message in exc.message_dict["photos"]:
-            form.add_error("photos", message)
-        return None, None
     located = data["lat"] is not None or data["lon"] is not None
     gps = next((p.gps for p in photos if p.gps), None)
     if not located and gps and not data["ward"] and not data["address"]:
         # No pin but the photo knows where it was taken: offer it, never use it silently.
-        form.add_error("lat", _("Your photo says where it was taken; the pin is set there. Check it, attach the "
-                                "photos again and send."))
+        form.add_error("lat", _("Your photo says where it was taken; the pin is set there. Check it and send "
+                                "again (your photos are kept)."))
         form.data = form.data.copy()
         form.data["lon"], form.data["lat"] = f"{gps[0]:.6f}", f"{gps[1]:.6f}"
         return None, {"lon": gps[0], "lat": gps[1]}

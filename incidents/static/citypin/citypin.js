@@ -149,6 +149,86 @@
     window.citypinMap = map;
   }
 
+  /* The report draft, kept in the browser so that a language switch, a reload or a closed tab
+     loses nothing: what and where in localStorage (for a week), the contact details only in
+     sessionStorage (gone with the tab: phones are often shared). Photos cannot be stored this
+     way; after a refused submission the server keeps them. The confirmation page clears both. */
+  var DRAFT_KEY = "citypin:report-draft", CONTACT_KEY = "citypin:report-contact", DRAFT_DAYS = 7;
+  var CONTACT = ["name", "email", "phone"];
+  var NOT_DRAFTED = ["csrfmiddlewaretoken", "website", "photos", "photo_token", "drop_photos"];
+  function store(kind) {
+    try { var s = window[kind]; s.setItem("citypin:probe", "1"); s.removeItem("citypin:probe"); return s; }
+    catch (e) { return null; }  // private mode, storage disabled or full: the form still works
+  }
+  function clearDraft() {
+    var local = store("localStorage"), session = store("sessionStorage");
+    if (local) local.removeItem(DRAFT_KEY);
+    if (session) session.removeItem(CONTACT_KEY);
+  }
+  function draftInputs(form) {
+    return Array.prototype.filter.call(form.elements, function (i) {
+      return i.name && NOT_DRAFTED.indexOf(i.name) < 0 && ["submit", "button", "file"].indexOf(i.type) < 0;
+    });
+  }
+  function saveDraft(form) {
+    var what = {}, who = {}, filled = false;
+    draftInputs(form).forEach(function (i) {
+      var bag = CONTACT.indexOf(i.name) >= 0 ? who : what;
+      if (i.type === "checkbox" || i.type === "radio") {
+        bag[i.name] = bag[i.name] || [];
+        if (i.checked) { bag[i.name].push(i.value); filled = true; }
+      } else {
+        bag[i.name] = i.value;
+        if (i.value && i.type !== "hidden") filled = true;
+      }
+    });
+    var local = store("localStorage"), session = store("sessionStorage");
+    try {
+      if (local) { if (filled) local.setItem(DRAFT_KEY, JSON.stringify({saved: Date.now(), fields: what})); else local.removeItem(DRAFT_KEY); }
+      if (session) session.setItem(CONTACT_KEY, JSON.stringify(who));
+    } catch (e) { /* storage full: nothing more to do */ }
+  }
+  function restoreDraft(form) {
+    var local = store("localStorage"), session = store("sessionStorage"), fields = {};
+    try {
+      var draft = local && JSON.parse(local.getItem(DRAFT_KEY) || "null");
+      if (draft && Date.now() - draft.saved < DRAFT_DAYS * 86400000) fields = draft.fields || {};
+      var who = session && JSON.parse(session.getItem(CONTACT_KEY) || "null");
+      Object.keys(who || {}).forEach(function (k) { fields[k] = who[k]; });
+    } catch (e) { return false; }
+    var restored = false;
+    draftInputs(form).forEach(function (i) {
+      if (!(i.name in fields)) return;
+      var value = fields[i.name];
+      if (i.type === "checkbox" || i.type === "radio") {
+        i.checked = Array.isArray(value) && value.indexOf(i.value) >= 0;
+        restored = restored || i.checked;
+      } else if (typeof value === "string" && value) {
+        i.value = value;
+        restored = restored || i.value === value;
+      }
+    });
+    return restored;
+  }
+
+  /* Errors: focus moves to the summary at the top; each of its links moves focus to its field. */
+  function errorSummary() {
+    var summary = document.getElementById("error-summary");
+    if (!summary) return;
+    if (document.activeElement !== summary) summary.focus();
+    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (e) {
+        var field = document.getElementById(link.getAttribute("href").slice(1));
+        if (!field) return;
+        e.preventDefault();
+        var details = field.closest("details");
+        if (details) details.open = true;
+        field.scrollIntoView({block: "center"});
+        field.focus();
+      });
+    });
+  }
+
   /* The report form: pin by tap/click and drag, "use my location", lat/lon inputs kept in step,
      attribute fields of the chosen category, duplicate suggestions, photo GPS offer. */
   function reportForm(map) {
@@ -176,6 +256,7 @@
       pinStatus.textContent = cfg.text.pin_set + " " + Number(latlng.lat).toFixed(5) + ", " + Number(latlng.lng).toFixed(5) +
         (accuracyM ? " (" + cfg.text.accuracy + " ±" + Math.round(accuracyM) + " m)" : "");
       form.dataset.pinned = "1";
+      saveDraft(form);
       suggest();
     }
     map.on("click", function (e) { setPin(e.latlng, null); });
@@ -187,7 +268,21 @@
         }
       });
     });
-    if (lat.value && lon.value) setPin(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), parseFloat(accuracy.value) || null, true);
+    var restored = !form.dataset.bound && restoreDraft(form);
+    if (lat.value && lon.value) {
+      setPin(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), parseFloat(accuracy.value) || null, true);
+      if (restored) map.setView([parseFloat(lat.value), parseFloat(lon.value)], 17);
+    }
+    if (restored) {
+      var notice = el("p", {"class": "offer draft-restored", role: "status"}, cfg.text.draft_restored + " ");
+      var again = el("button", {type: "button", "class": "secondary small"}, cfg.text.start_over);
+      again.addEventListener("click", function () { clearDraft(); window.location.reload(); });
+      notice.appendChild(again);
+      form.insertBefore(notice, form.querySelector("fieldset"));
+    }
+    form.addEventListener("input", function () { saveDraft(form); });
+    form.addEventListener("change", function () { saveDraft(form); });
+    errorSummary();
 
     document.getElementById("locate").addEventListener("click", function () {
       if (!navigator.geolocation) { pinStatus.textContent = cfg.text.geolocation_failed; return; }
@@ -285,6 +380,11 @@
                                                      fillOpacity: 1}).addTo(map);
     window.citypinMap = map;
   }
+
+  // The confirmation page: the report is sent, so its draft goes.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector(".confirm")) clearDraft();
+  });
 
   window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap,
                     util: {el: el, statusOf: statusOf, statusIcon: statusIcon, wardOutlines: wardOutlines}};
