@@ -122,8 +122,9 @@ def storable_offset(value: datetime) -> datetime:
 def parse_when(name: str, raw: str, end_of_day: bool) -> datetime:
     """A date (its first or, with `end_of_day`, last instant, local time) or an ISO 8601 time."""
     try:
-        value = parse_datetime(raw)
-        day = parse_date(raw) if value is None else None
+        # A date first: parse_datetime would read 2026-05-01 as its midnight (fromisoformat).
+        day = parse_date(raw)
+        value = parse_datetime(raw) if day is None else None
     except ValueError:  # well-formed but impossible, like 2026-02-30
         raise field_error(name, _("Use a date (2026-05-01) or a date and time (ISO 8601).")) from None
     if value is None:
@@ -203,6 +204,9 @@ class ReportQuery:
     area: str = ""  # an area code, any kind (a ward, a district…)
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = None  # not parsed from a query string: set by faces that take it (Open311)
+    updated_before: datetime | None = None
+    public_ids: tuple[str, ...] = ()  # these reports only (Open311 service_request_id)
     text: str = ""
     priorities: tuple[int, ...] = ()
     overdue: bool = False
@@ -274,10 +278,14 @@ class ReportQuery:
             parts.append("r.assigned_to_id = %(me)s")
         elif self.assigned == "none":
             parts.append("r.assigned_to_id IS NULL")
-        for name, op in (("created_after", ">="), ("created_before", "<=")):
+        for name, column, op in (("created_after", created, ">="), ("created_before", created, "<="),
+                                 ("updated_after", "updated_at", ">="), ("updated_before", "updated_at", "<=")):
             if getattr(self, name) is not None:
                 params[name] = getattr(self, name)
-                parts.append(f"{t}.{created} {op} %({name})s")
+                parts.append(f"{t}.{column} {op} %({name})s")
+        if self.public_ids:
+            params["public_ids"] = list(self.public_ids)
+            parts.append(f"{t}.public_id = ANY(%(public_ids)s)")
         if self.text:
             params["q"] = self.text
             parts.append(SEARCH_SQL)

@@ -5,7 +5,7 @@ WHERE clause it compiles to."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import date, datetime, time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -44,6 +44,11 @@ def test_the_public_and_staff_read_the_shared_filters_alike():
         assert parsed.area == "B"
         assert parsed.created_after == timezone.make_aware(datetime(2026, 1, 1))
         assert parsed.created_before.date().isoformat() == "2026-01-31"  # the end of that day
+
+
+def test_a_date_as_created_before_means_the_last_instant_of_that_day():
+    parsed = ReportQuery.parse({"created_before": "2026-01-31"})
+    assert parsed.created_before == timezone.make_aware(datetime.combine(date(2026, 1, 31), time.max))
 
 
 def test_staff_only_filters_are_never_read_without_a_scope():
