@@ -62,6 +62,11 @@ REPORT_FIELDS: tuple[PublicField, ...] = (
     PublicField("resolved_at", "r.resolved_at", "date-time", _("When it was resolved, if it was.")),
 )
 
+def report_field(name: str) -> PublicField:
+    """The public field `name` (KeyError for a name that is not public)."""
+    return {f.name: f for f in REPORT_FIELDS}[name]
+
+
 # The columns to SELECT for the flat fields, in the data dictionary's order; needs %(lang)s.
 REPORT_COLUMNS_SQL = ",\n       ".join(f.select() for f in REPORT_FIELDS)
 
@@ -70,3 +75,22 @@ REPORT_PROPERTIES_SQL = "json_build_object(" + ", ".join(f"'{f.name}', {f.sql}" 
 
 # Public photos of a report: only those staff approved.
 PUBLIC_PHOTOS_WHERE = "ph.report_id = r.id AND ph.is_public"
+
+
+# The public fields of an incident i (one real-world problem) joined with its category c and
+# department d (geojson.INCIDENT_FROM_SQL), flat, for open data; its point is i.PUBLIC_POINT.
+INCIDENT_FIELDS: tuple[PublicField, ...] = (
+    PublicField("id", "i.id", "integer", _("The incident's number.")),
+    PublicField("status", "i.status", "string", _("Status of the incident; its reports follow it.")),
+    PublicField("category", "c.code", "string", _("Code of the kind of problem.")),
+    PublicField("category_name", localized("c"), "string", _("Name of the kind of problem, in the language asked for.")),
+    PublicField("department", "d.code", "string", _("Code of the department responsible.")),
+    PublicField("department_name", localized("d"), "string", _("Name of the department responsible.")),
+    PublicField("report_count", "i.report_count", "integer", _("How many reports describe it.")),
+    PublicField("supporter_count", "i.supporter_count", "integer", _("How many people said they have the same problem.")),
+    PublicField("first_reported_at", "i.first_reported_at", "date-time", _("When it was first reported.")),
+    PublicField("last_reported_at", "i.last_reported_at", "date-time", _("When it was last reported.")),
+    PublicField("resolved_at", "i.resolved_at", "date-time", _("When it was resolved, if it was.")),
+    PublicField("merged_into", "i.merged_into_id", "integer", _("The incident it was merged into, if any.")),
+)
+INCIDENT_PROPERTIES_SQL = "json_build_object(" + ", ".join(f"'{f.name}', {f.sql}" for f in INCIDENT_FIELDS) + ")"
