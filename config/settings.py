@@ -198,6 +198,8 @@ REST_FRAMEWORK = {
         "report_reopen": os.environ.get("REPORT_REOPEN_RATE", "10/hour"),
         # anonymous open-data reads (OGC API, tiles, exports, Open311 GET), per IP
         "open_data_read": os.environ.get("OPEN_DATA_READ_RATE", "1200/min"),
+        # reports one Open311 client application (one api_key) may post
+        "open311_submit": os.environ.get("OPEN311_SUBMIT_RATE", "600/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -280,7 +282,16 @@ CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "60"
 CITYPIN_HOTSPOT_SESSIONS = int(os.environ.get("CITYPIN_HOTSPOT_SESSIONS", "2"))
 # Prepared statements for the hot queries; turn off behind a transaction-pooling proxy.
 CITYPIN_PREPARED_STATEMENTS = os.environ.get("CITYPIN_PREPARED_STATEMENTS", "1") not in {"0", "false", "no", "off"}
+# Open data: the license the public data is published under ("name|URL"), and the folder of the
+# daily snapshot files (empty: MEDIA_ROOT/open-data).
+CITYPIN_DATA_LICENSE = tuple(os.environ.get(
+    "CITYPIN_DATA_LICENSE", "CC BY 4.0|https://creativecommons.org/licenses/by/4.0/").split("|", 1))
+CITYPIN_OPEN_DATA_DIR = os.environ.get("CITYPIN_OPEN_DATA_DIR", "")
 # Public id prefix, e.g. CT-2026-000123.
+# Open311: the jurisdiction_id clients may send besides the code of an operations center's area
+# (a domain name, by custom), and who developers write to.
+CITYPIN_OPEN311_JURISDICTION = os.environ.get("CITYPIN_OPEN311_JURISDICTION", "")
+CITYPIN_OPEN311_CONTACT = os.environ.get("CITYPIN_OPEN311_CONTACT", "")
 CITYPIN_PUBLIC_ID_PREFIX = os.environ.get("CITYPIN_PUBLIC_ID_PREFIX", "CT")
 # Metric SRID for measuring and clustering in this deployment (Cần Thơ: VN-2000 / UTM 48N).
 CITYPIN_METRIC_SRID = int(os.environ.get("CITYPIN_METRIC_SRID", "3405"))

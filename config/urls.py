@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.api.views import healthz
 from incidents.http.converters import PublicIdConverter
+from incidents.opendata.views import data_json
 
 register_converter(PublicIdConverter, "public_id")  # before the faces' URLs that use it
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("ogc/", include("incidents.ogc.urls")),
     path("tiles/", include("incidents.tiles.urls")),
     path("open-data/", include("incidents.opendata.urls")),
+    path("data.json", data_json, name="data-json"),  # the open-data catalogue where harvesters look for it
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.citizen.urls")),
