@@ -1,4 +1,9 @@
+from django.contrib import messages
 from django.contrib.gis import admin
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gis.admin import MapAdmin
 from incidents.categories import save_category
@@ -100,8 +105,42 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "active", "created_at"]
-    readonly_fields = ["prefix", "created_at"]
+    """One key per client application. The key is made here and shown once, on the page after
+    saving; only its hash is kept. Revoking keeps the row, so its reports still name it."""
+
+    list_display = ["name", "prefix", "active", "created_at", "revoked_at", "report_count"]
+    list_filter = ["active"]
+    search_fields = ["name", "contact", "prefix"]
+    fields = ["name", "contact", "prefix", "active", "created_at", "revoked_at"]
+    readonly_fields = ["prefix", "active", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(reports=Count("submissions"))
+
+    @admin.display(description=_("reports sent"), ordering="reports")
+    def report_count(self, key: ApiKey) -> int:
+        return key.reports
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the reports a key sent keep naming their client
+
+    def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, raw = ApiKey.issue(obj.name, contact=obj.contact)
+        obj.pk, obj.prefix = key.pk, key.prefix
+        messages.warning(request, format_html(
+            _("The API key for {name} is <code class=\"api-key\">{key}</code>. Copy it now: it is shown only "
+              "this once."), name=key.name, key=raw))
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset) -> None:
+        keys = list(queryset.filter(active=True))
+        for key in keys:
+            key.revoke()
+        self.message_user(request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)})
 
 
 @admin.register(OutboxMessage)

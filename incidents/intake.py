@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.validators import EmailValidator
+from django.core.validators import EmailValidator, URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,7 +27,7 @@ from gis.models import Area
 from gis.spatial import snap_point
 from incidents.events import event, record_many
 from incidents.matching import Placement, incident_for, place_report, refresh_incident
-from incidents.models import Category, CategoryAttribute, Department, Photo, Report, ReportEvent
+from incidents.models import Category, CategoryAttribute, ClientSubmission, Department, Photo, Report, ReportEvent
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
 from incidents.routing import OutsideJurisdiction, Route, route
@@ -42,6 +43,16 @@ class Reporter:
     name: str = ""
     email: str = ""
     phone: str = ""
+
+
+@dataclass
+class ClientInfo:
+    """What a machine client (an Open311 application) says besides the report. All private."""
+
+    api_key_id: int
+    device_id: str = ""
+    account_id: str = ""
+    media_url: str = ""  # a link the client gave; never fetched, never published
 
 
 @dataclass
@@ -61,6 +72,7 @@ class ReportDraft:
     ward_code: str = ""  # for a report without coordinates: the ward the reporter picked
     created_at: datetime | None = None  # for imported history: when it was reported (None: now)
     photos: list[CleanPhoto] = field(default_factory=list)
+    client: ClientInfo | None = None  # set by machine clients (Open311)
 
 
 def next_public_id(now: datetime) -> str:
@@ -227,6 +239,8 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     refresh_incident(incident_id)
     _record_intake(report, draft, decision, placement, actor, now)
     save_photos(report, draft.photos)
+    if draft.client is not None:
+        _save_client_submission(report, draft.client)
     if notify:
         enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
         enqueue_reporter_receipt(report)
@@ -238,6 +252,8 @@ def _validate_draft(draft: ReportDraft) -> ValidDraft:
     category, errors = _find_category(draft.category_code)
     errors |= _validate_location(draft)
     errors |= _validate_text(draft)
+    if draft.client is not None:
+        errors |= _validate_client(draft.client)
     ward = _picked_ward(draft, errors)
     attributes: dict[str, Any] = {}
     if category is not None:
@@ -281,6 +297,30 @@ def _validate_text(draft: ReportDraft) -> dict[str, list[str]]:
     elif text_problem(draft.address):
         errors["address"] = [text_problem(draft.address)]
     return errors
+
+
+def _validate_client(client: ClientInfo) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name in ("device_id", "account_id"):
+        value = getattr(client, name)
+        if not isinstance(value, str) or len(value) > 200:
+            errors[name] = [_("At most %(n)s characters.") % {"n": 200}]
+        elif text_problem(value):
+            errors[name] = [text_problem(value)]
+    if client.media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(client.media_url)
+            if len(client.media_url) > 1000:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors["media_url"] = [_("Give an http or https URL of at most 1000 characters.")]
+    return errors
+
+
+def _save_client_submission(report: Report, client: ClientInfo) -> None:
+    ClientSubmission.objects.create(report=report, api_key_id=client.api_key_id, token=secrets.token_urlsafe(18),
+                                    device_id=client.device_id.strip(), account_id=client.account_id.strip(),
+                                    media_url=client.media_url)
 
 
 def _picked_ward(draft: ReportDraft, errors: dict[str, list[str]]) -> Area | None:
