@@ -34,6 +34,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+ID_PROPERTIES = ("id", "public_id", "code")  # shown once, as the feature's id, in HTML tables
 EXTENT_SECONDS = 60  # how long a collection's extent is reused before it is read again
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -238,7 +239,9 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         meta["numberMatched"] = page.number_matched
     if html:
         features = [json.loads(f) for f in page.features]
-        return render(request, "ogc/items.html", {"doc": meta, "collection": c, "features": features,
+        columns = [name for name in (features[0]["properties"] if features else {}) if name not in ID_PROPERTIES]
+        rows = [(f["id"], [f["properties"].get(name) for name in columns]) for f in features]
+        return render(request, "ogc/items.html", {"doc": meta, "collection": c, "columns": columns, "rows": rows,
                                                   "map_data": {"type": "FeatureCollection", "features": features},
                                                   **map_settings()})
     return geojson_response(feature_collection(page.features, "," + json.dumps(meta, ensure_ascii=False)[1:-1]), q)

@@ -6,7 +6,7 @@ as items and as one feature, JSON and HTML, and no marker appears."""
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from incidents.intake import Reporter, ReportDraft, submit_report
+from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Category, ReportEvent
 from incidents.photos import clean_photo
 from tests.images import jpeg_bytes
