@@ -47,6 +47,7 @@ bench: demo
 	@$(PY) bench/route.py
 	@$(PY) bench/incidents.py
 	@$(PY) bench/console.py
+	@$(PY) bench/open311.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
 backup: db
