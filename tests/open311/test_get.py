@@ -157,9 +157,11 @@ class GetTests(TestCase):
         self.assertIn(self.pothole_open.public_id, self.ids(f"start_date={start.replace('+', '%2B')}"))
 
     def test_a_span_over_90_days_is_400(self):
-        response = self.get("start_date=2026-01-01&end_date=2026-06-01")
+        response = self.get("start_date=2026-01-01&end_date=2026-06-01", HTTP_ACCEPT_LANGUAGE="en")
         self.assertEqual(response.status_code, 400)
         self.assertIn("90 days", response.json()[0]["description"])
+        vietnamese = self.get("start_date=2026-01-01&end_date=2026-06-01&locale=vi").json()
+        self.assertIn("90 ngày", vietnamese[0]["description"])
 
     def test_malformed_and_impossible_dates_are_400_naming_them(self):
         for query, name in (("start_date=yesterday", "start_date"), ("end_date=2026-02-30", "end_date"),

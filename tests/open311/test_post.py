@@ -118,7 +118,7 @@ class PostTests(TestCase):
         self.assert_refused(self.client.post(URL, self.body(lat=None, long=None)), 400, "lat/long")
 
     def test_lat_without_long_is_400(self):
-        self.assert_refused(self.client.post(URL, self.body(long=None)), 400, "lat and long")
+        self.assert_refused(self.client.post(URL, self.body(long=None), HTTP_ACCEPT_LANGUAGE="en"), 400, "lat and long")
 
     def test_non_numeric_coordinates_are_400(self):
         for bad in ("abc", "nan", "inf", "1e999", "10,02"):
