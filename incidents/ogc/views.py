@@ -193,7 +193,7 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
     schema = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": url(request, "queryables", collection_id=c.id),
-        "type": "object", "title": str(c.title),
+        "type": "object", "title": str(c.title), "additionalProperties": False,
         "properties": {q.name: {"title": q.name, "description": str(q.description),
                                 "type": "string" if q.type == "date-time" else q.type} for q in c.queryables},
     }

@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!node || !window.L) { return; }
   var config = JSON.parse(document.getElementById("ogc-map-config").textContent);
   var data = JSON.parse(document.getElementById("ogc-features").textContent);
-  var map = L.map(node).setView(config.center, config.zoom);
+  var map = L.map(node);
   L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   var layer = L.geoJSON(data, {
     style: { color: "#0b6e4f", weight: 2, fillOpacity: 0.15 },
@@ -19,6 +19,8 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }).addTo(map);
   var bounds = layer.getBounds();
-  if (bounds.isValid()) { map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] }); }
+  // No animation: the first view is where the features are (or the city, if there are none).
+  if (bounds.isValid()) { map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20], animate: false }); }
+  else { map.setView(config.center, config.zoom, { animate: false }); }
   window.ogcMap = map;
 });
