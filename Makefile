@@ -48,6 +48,7 @@ bench: demo
 	@$(PY) bench/incidents.py
 	@$(PY) bench/console.py
 	@$(PY) bench/open311.py
+	@$(PY) bench/exports.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
 backup: db

@@ -1,12 +1,12 @@
 """Bulk exports of the public projection (public.py): every matching report as CSV or GeoJSON,
-streamed in batches through a server-side cursor so memory stays constant whatever the size,
-and GeoPackage built by GDAL from that same stream.
+streamed through `COPY (SELECT ...) TO STDOUT` (copy.py) so memory stays constant whatever the
+size, and GeoPackage built by GDAL from that same CSV.
 
-Each row is formatted by PostgreSQL (a CSV line, or a GeoJSON Feature's text), so Python only
-joins batches of text: measured in bench/exports.py against `COPY … TO STDOUT` of the same
-columns. Both formats are generated from REPORT_FIELDS, so an export can never hold a field the
-data dictionary does not describe. The point is PUBLIC_POINT (SRID 4326, snapped to the
-category's public precision), as lon/lat with 6 decimals (~0.1 m, finer than any snapping).
+PostgreSQL formats everything (CSV quoting, each GeoJSON Feature's text), so Python only passes
+batches of bytes on: measured in bench/exports.py against COPY of the same columns. Both
+formats are generated from REPORT_FIELDS, so an export can never hold a field the data
+dictionary does not describe. The point is PUBLIC_POINT (SRID 4326, snapped to the category's
+public precision), as lon/lat with 6 decimals (~0.1 m, finer than any snapping).
 
 CSV cells a spreadsheet could run as formulas (text starting with =, +, -, @, tab or CR) get a
 leading apostrophe in SQL, as csv.spreadsheet_safe does for the staff export.
@@ -24,12 +24,11 @@ from pathlib import Path
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from incidents.read.copy import copy_out
 from incidents.read.csv import BOM
 from incidents.read.public import PUBLIC_POINT, REPORT_FIELDS, REPORT_PROPERTIES_SQL, PublicField
 from incidents.read.query import ReportQuery
 from incidents.read.sql import REPORT_FROM_SQL, language
-
-BATCH = 5000  # rows per fetch from the server-side cursor (~2 MB of text)
 
 # lon/lat of the public point, SRID 4326, degrees with 6 decimals; NULL for a report placed
 # by address only.
@@ -49,26 +48,20 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in EXPORT_FIELDS)
 FORMULA_START = "('=', '+', '-', '@', E'\\t', E'\\r')"
 
 
-def csv_cell_sql(field: PublicField, defuse: bool = True) -> str:
-    """One CSV cell in SQL: text quoted (and, with `defuse`, harmless if it could run as a
-    formula), times in ISO 8601, numbers bare, NULL empty."""
-    if field.type == "string":
-        value = field.sql
-        if defuse:
-            value = f"CASE WHEN left({field.sql}, 1) IN {FORMULA_START} THEN '''' || {field.sql} ELSE {field.sql} END"
-        return f"""coalesce('"' || replace({value}, '"', '""') || '"', '')"""
+def csv_value_sql(field: PublicField, defuse: bool = True) -> str:
+    """One CSV column in SQL, for COPY's CSV format: text (with `defuse`, harmless if it could
+    run as a formula), times in ISO 8601 (COPY would write 2026-05-01 07:00:00+00)."""
+    if field.type == "string" and defuse:
+        return f"CASE WHEN left({field.sql}, 1) IN {FORMULA_START} THEN '''' || {field.sql} ELSE {field.sql} END"
     if field.type == "date-time":
-        return f"coalesce(to_json({field.sql}) #>> '{{}}', '')"
-    return f"coalesce(({field.sql})::text, '')"
+        return f"to_json({field.sql}) #>> '{{}}'"
+    return field.sql
 
 
-def csv_line_sql(defuse: bool = True) -> str:
-    """One CSV line per report (no line break: the stream adds CRLF, as RFC 4180 and csv.writer do)."""
-    return " || ',' || ".join(csv_cell_sql(f, defuse) for f in EXPORT_FIELDS)
+def csv_columns_sql(defuse: bool = True) -> str:
+    """The exported columns, named as in the data dictionary (COPY's HEADER line)."""
+    return ", ".join(f"{csv_value_sql(f, defuse)} AS {f.name}" for f in EXPORT_FIELDS)
 
-
-CSV_LINE_SQL = csv_line_sql()
-PLAIN_CSV_LINE_SQL = csv_line_sql(defuse=False)  # for GDAL, which reads values, never formulas
 
 # GDAL's column types (its .csvt file) for the same columns.
 CSVT_TYPES = {"string": "String", "integer": "Integer64", "number": "Real", "date-time": "DateTime"}
@@ -107,28 +100,25 @@ class Export:
         return self.query != ReportQuery(now=self.query.now)
 
 
-def _texts(sql: str, params: dict, batch: int = BATCH) -> Iterator[list[str]]:
-    """Batches of one-text-column rows through a server-side (named) cursor."""
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(batch):
-            yield [row[0] for row in rows]
-
-
-def csv_chunks(export: Export, bom: bool = False, line_sql: str = CSV_LINE_SQL) -> Iterator[bytes]:
-    """The CSV file in UTF-8 (with a byte-order mark for spreadsheets if `bom`), header first."""
-    yield ((BOM if bom else "") + ",".join(COLUMNS) + "\r\n").encode()
-    for lines in _texts(*export.sql(line_sql)):
-        yield ("\r\n".join(lines) + "\r\n").encode()
+def csv_chunks(export: Export, bom: bool = False, defuse: bool = True) -> Iterator[bytes]:
+    """The CSV file in UTF-8 (with a byte-order mark for spreadsheets if `bom`), header first,
+    written by PostgreSQL's COPY (quoting only what needs it; lines end in LF)."""
+    if bom:
+        yield BOM.encode()
+    yield from copy_out(*export.sql(csv_columns_sql(defuse)), options="WITH (FORMAT csv, HEADER)")
 
 
 def geojson_chunks(export: Export) -> Iterator[bytes]:
-    """One FeatureCollection, features one per line so that line-based tools can follow."""
+    """One FeatureCollection, features one per line so that line-based tools can follow.
+
+    COPY's text format escapes backslashes, tabs and line breaks; JSON text holds no raw tab or
+    line break (they are escaped inside strings), so undoubling backslashes restores it exactly,
+    and each line break ends one feature."""
     yield b'{"type":"FeatureCollection","features":[\n'
-    first = True
-    for features in _texts(*export.sql(FEATURE_SQL)):
-        yield (("" if first else ",\n") + ",\n".join(features)).encode()
-        first = False
+    separator = b""
+    for batch in copy_out(*export.sql(FEATURE_SQL)):
+        yield separator + batch.rstrip(b"\n").replace(b"\\\\", b"\\").replace(b"\n", b",\n")
+        separator = b",\n"
     yield b"\n]}\n"
 
 
@@ -155,7 +145,7 @@ def write_gpkg(export: Export, path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as work:
         source = Path(work) / "reports.csv"
         with source.open("wb") as out:
-            for chunk in csv_chunks(export, line_sql=PLAIN_CSV_LINE_SQL):
+            for chunk in csv_chunks(export, defuse=False):
                 out.write(chunk)
         source.with_suffix(".csvt").write_text(",".join(CSVT_TYPES[f.type] for f in EXPORT_FIELDS))
         subprocess.run(["ogr2ogr", "-q", "-f", "GPKG", str(path), str(source), "-nln", "reports", "-a_srs", "EPSG:4326",
