@@ -105,7 +105,7 @@ def main() -> None:
     _db.use_bench_database()
     _db.grow_to(args.reports)
 
-    from incidents.read.exports import COLUMNS_SQL, FEATURE_SQL, EXPORT_SQL
+    from incidents.read.exports import COLUMNS_SQL, EXPORT_SQL, FEATURE_SQL
     from incidents.read.query import ReportQuery
 
     params = {"lang": "vi"}
