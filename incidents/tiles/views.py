@@ -101,9 +101,7 @@ def data_version(tables: tuple[str, ...]) -> int:
         return int(cursor.fetchone()[0])
 
 
-@open_data
-@require_safe
-def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
+def tile_response(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
     """One Mapbox vector tile: 200 with the MVT, 204 if nothing is in it, 304 if unchanged."""
     found = find_layer(layer)
     if found is None:
@@ -129,6 +127,9 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
     if not mvt:
         return cached_headers(HttpResponse(status=204), tag)
     return cached_headers(HttpResponse(bytes(mvt), content_type=MVT), tag)
+
+
+tile = open_data(require_safe(tile_response))
 
 
 def area_bounds() -> list[float]:
