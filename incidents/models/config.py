@@ -75,6 +75,11 @@ class Category(BilingualName):
         default=0,
         help_text=_("0 publishes the exact point; otherwise public outputs snap it to a grid of this size."),
     )
+    public_location_ward_only = models.BooleanField(
+        _("publish the ward only"), default=False,
+        help_text=_("For sensitive categories: public outputs show the ward's representative point, never the "
+                    "report's. Needs a public location precision, used outside every ward and for distances."),
+    )
     allow_anonymous = models.BooleanField(
         _("anonymous reports allowed"),
         default=True,
@@ -106,6 +111,12 @@ class Category(BilingualName):
     @property
     def description(self) -> str:
         return in_language(self.description_vi, self.description_en)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.public_location_ward_only and not self.public_location_precision_m:
+            raise ValidationError({"public_location_precision_m": [
+                _("A category published to its ward only needs a precision (metres) for reports outside every ward.")]})
 
 
 class CategoryAttribute(BilingualName):
