@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from incidents.http.opendata import open_data
+from incidents.http.outage import OUTAGE_ERRORS, RETRY_AFTER_S, log_outage
 from incidents.http.ratelimit import ScopedIpThrottle
 from incidents.models import ApiKey, Report
 from incidents.open311 import services
@@ -54,6 +55,11 @@ def open311(methods: tuple[str, ...] = ("GET",)) -> Callable:
                     return view(request, *args, fmt=fmt, **kwargs)
                 except Open311Error as error:
                     return errors(fmt, error)
+                except OUTAGE_ERRORS as exc:  # an error document a client can read, not the site's page
+                    log_outage(request, exc)
+                    response = errors(fmt, Open311Error(503, [_("The database is unavailable; try again shortly.")]))
+                    response["Retry-After"] = str(RETRY_AFTER_S)
+                    return response
 
         return csrf_exempt(open_data(wrapped))
 
