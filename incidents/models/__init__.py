@@ -21,10 +21,12 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
     ResponseTemplate,
     SavedView,
     Supporter,
+    WebhookEndpoint,
     photo_path,
 )
 
 __all__ = [
     "ApiKey", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
+    "WebhookEndpoint",
 ]

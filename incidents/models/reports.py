@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -223,19 +224,60 @@ class ReportEvent(models.Model):
         raise ValidationError("Report events are append-only.")
 
 
+def _webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A department's system that wants reports as signed JSON POSTs (incidents.delivery.webhook):
+    HMAC-SHA256 over `timestamp + "." + body` under `secret`."""
+
+    class Event(models.TextChoices):
+        ROUTED = "report.routed", _("a new report routed to the department")
+        REROUTED = "report.rerouted", _("a report rerouted to the department")
+        REOPENED = "report.reopened", _("a report reopened")
+
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE,
+                                   related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=500,
+                          help_text=_("HTTPS, on a public address (unless DEBUG is on)."))
+    secret = models.CharField(_("signing secret"), max_length=100, default=_webhook_secret)
+    events = ArrayField(models.CharField(max_length=30, choices=Event.choices), verbose_name=_("events"),
+                        default=list, blank=True, help_text=_("Empty: every event."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["department", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)
+
+
 class OutboxMessage(models.Model):
-    """A message to send outside (e-mail today), written in the transaction of the change that
-    causes it and sent by the worker afterwards: a failed SMTP server never loses a report, and
-    a rolled-back report never sends a message."""
+    """A message to send outside (an e-mail, a webhook POST), written in the transaction of the
+    change that causes it and sent by the worker afterwards: a failed SMTP server never loses a
+    report, and a rolled-back report never sends a message. A row is pending while `sent_at`
+    and `failed_at` are empty; `send_after` is when it is next due (a worker that claims it moves
+    it a lease ahead, so a crashed worker's rows come back); `failed_at` marks it dead."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
+        WEBHOOK = "webhook", _("webhook")
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="messages", help_text=_("For a webhook: where it goes."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     send_after = models.DateTimeField(default=timezone.now, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
