@@ -9,6 +9,7 @@ http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector.
 
 from __future__ import annotations
 
+from csp.decorators import csp_exempt
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -101,6 +102,7 @@ def tileset(request: HttpRequest, layer: str, tms: str) -> HttpResponse:
 
 @open_data
 @require_safe
+@csp_exempt()
 def ogc_tile(request: HttpRequest, layer: str, tms: str, z: str, row: str, col: str) -> HttpResponse:
     """A tile at OGC API – Tiles' path: the same tile as /tiles/<layer>/<z>/<col>/<row>.mvt."""
     if tms != TMS_ID:

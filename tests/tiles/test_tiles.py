@@ -30,6 +30,9 @@ class TileTests(TestCase):
         response = self.client.get(url("reports", home_tile(14)))
         self.assertEqual(response["Content-Type"], "application/vnd.mapbox-vector-tile")
 
+    def test_a_tile_carries_no_content_security_policy_as_it_is_no_document(self):
+        self.assertNotIn("Content-Security-Policy", self.client.get(url("reports", home_tile(14))))
+
     def test_zoomed_in_reports_are_points_with_their_public_fields(self):
         features = self.features("reports", home_tile(14))
         self.assertEqual({f["properties"]["public_id"] for f in features},
