@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from gis.models import Area
 from incidents.models import Category, RoutingRule
 from incidents.prepared import PreparedQuery
 
@@ -256,11 +257,55 @@ def _explain(result: Route, winner: dict | None = None) -> Route:
                                  "name_en": winner["place_name_en"]}}
         if winner["distance_m"] is not None:
             exp["rule"]["distance_m"] = round(winner["distance_m"], 1)
+    if result.ward_id is not None:
+        exp["ward"] = Area.objects.filter(pk=result.ward_id).values("code", "name_vi", "name_en").first()
     exp["text"] = {}
+    exp["public_text"] = {}
     for lang in ("vi", "en"):
         with override(lang):
             exp["text"][lang] = _sentence(result, exp, "name_en" if lang == "en" else "name_vi")
+            exp["public_text"][lang] = public_reason(exp, "name_en" if lang == "en" else "name_vi")
     return result
+
+
+def public_reason(exp: dict, name_key: str = "name_vi") -> str:
+    """The explanation for citizens, in the active language: who handles it and the place-based
+    reason ("Sent to the Department of Construction because the problem is in Phường Vị Tân").
+    Rule names, ids and priorities are internal and stay in `text`, which staff read. Works on
+    any stored explanation (`exp` is Report.routing); "" when it says nothing public."""
+    def name(d: dict | None) -> str:
+        return (d or {}).get(name_key) or (d or {}).get("name_vi") or (d or {}).get("code") or ""
+
+    reason, dept = exp.get("reason"), name(exp.get("department"))
+    if reason in ("rerouted", "not_ours"):  # a person decided; triage wrote it in plain words
+        texts = exp.get("text") or {}
+        return texts.get("en" if name_key == "name_en" else "vi") or texts.get("vi", "")
+    ward, rule = name(exp.get("ward")), exp.get("rule") or {}
+    place = name(rule.get("place"))
+    if reason == "unlocated":
+        return _("Sent to %(dept)s, the operations center, which will place it on the map: no location was given.") % {
+            "dept": dept}
+    if reason == "contested":
+        names = _(" or ").join(name(d) for d in exp.get("contested_between") or [])
+        return _("Sent to %(dept)s, the operations center, which decides: the problem is where %(names)s meet.") % {
+            "dept": dept, "names": names}
+    if reason == "no_rule":
+        if ward:
+            return _("Sent to %(dept)s, the operations center, because no department handles this kind of problem "
+                     "in %(place)s yet.") % {"dept": dept, "place": ward}
+        return _("Sent to %(dept)s, the operations center, because no department handles this kind of problem "
+                 "there yet.") % {"dept": dept}
+    if reason != "rule" or not dept:
+        return ""
+    if rule.get("kind") == RoutingRule.Kind.ASSET and place:
+        if ward:
+            return _("Sent to %(dept)s because the problem is next to %(place)s, in %(ward)s.") % {
+                "dept": dept, "place": place, "ward": ward}
+        return _("Sent to %(dept)s because the problem is next to %(place)s.") % {"dept": dept, "place": place}
+    where = place if rule.get("kind") == RoutingRule.Kind.AREA else (ward or place)
+    if where:
+        return _("Sent to %(dept)s because the problem is in %(place)s.") % {"dept": dept, "place": where}
+    return _("Sent to %(dept)s.") % {"dept": dept}
 
 
 def _sentence(result: Route, exp: dict, name_key: str) -> str:

@@ -60,10 +60,17 @@ REPORT_PROPERTIES = obj(
     location_accuracy_m=nullable({**NUMBER, "description": "metres, as the reporter's device gave it"}),
     location_precision_m={**INTEGER, "description": "metres: the public point is snapped to a grid this fine (0: exact)"},
     routing=obj(
-        reason=nullable({**STRING, "description": "rule, contested, no_rule or unlocated"}),
-        rule=nullable({"type": "object", "additionalProperties": True}),
+        reason=nullable({**STRING, "description": "rule, contested, no_rule, unlocated, rerouted or not_ours"}),
+        place=nullable({**obj(
+            kind={**STRING, "description": "area (inside it), asset (near it, e.g. a road) or default (the "
+                                           "jurisdiction's default)"},
+            code=STRING, name=STRING,
+            distance_m=nullable({**NUMBER, "description": "metres from the asset; only for categories published "
+                                                          "exactly"})),
+            "description": "the place the responsibility follows from"}),
         contested_between=nullable({"type": "array", "items": {"type": "object", "additionalProperties": True}}),
-        text=nullable({**STRING, "description": "why this department, in the request's language"}),
+        text=nullable({**STRING, "description": "who handles it and why, in plain words in the request's language "
+                                                "(null for reports routed before plain explanations existed)"}),
     ),
     source={"type": "string", "enum": list(Report.Source.values)},
     supporter_count=INTEGER,

@@ -28,6 +28,7 @@ from incidents.models import Category, CategoryAttribute, Photo, Report
 from incidents.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from incidents.read.reports import report_feature
 from incidents.read.sql import language
+from incidents.routing import public_reason
 from incidents.workflow import can_reopen, reopen_by_citizen, support_report
 
 
@@ -168,7 +169,7 @@ def track(request, public_id: str):
         "events": events, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status], "submitted": submitted,
         "can_reopen": can_reopen(report), "support_form": SupportForm(), "reopen_form": ReopenForm(),
-        "routing_text": report.routing.get("text", {}).get(language(), ""),
+        "routing_text": public_reason(report.routing, "name_en" if language() == "en" else "name_vi"),
     })
 
 

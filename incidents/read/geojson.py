@@ -37,12 +37,19 @@ json_build_object(
         'attributes', r.attributes,
         'location_accuracy_m', r.location_accuracy_m,
         'location_precision_m', c.public_location_precision_m,
-        'routing', json_build_object(
+        'routing', json_build_object(  -- the public why: the rule itself (name, id, priority) is staff-only
             'reason', r.routing->'reason',
-            'rule', CASE WHEN c.public_location_precision_m > 0 THEN (r.routing->'rule') - 'distance_m'
-                         ELSE r.routing->'rule' END,
+            'place', CASE WHEN jsonb_typeof(r.routing->'rule'->'place') = 'object' THEN json_build_object(
+                         'kind', r.routing->'rule'->'kind',
+                         'code', r.routing->'rule'->'place'->'code',
+                         'name', coalesce(r.routing->'rule'->'place'->>('name_' || %(lang)s),
+                                          r.routing->'rule'->'place'->>'name_vi'),
+                         'distance_m', CASE WHEN c.public_location_precision_m = 0
+                                            THEN r.routing->'rule'->'distance_m' END) END,
             'contested_between', r.routing->'contested_between',
-            'text', coalesce(r.routing->'text'->>%(lang)s, r.routing->'text'->>'vi')),
+            'text', coalesce(r.routing->'public_text'->>%(lang)s, r.routing->'public_text'->>'vi',
+                             CASE WHEN r.routing->>'reason' IN ('rerouted', 'not_ours')  -- already plain words
+                                  THEN coalesce(r.routing->'text'->>%(lang)s, r.routing->'text'->>'vi') END)),
         'source', r.source,
         'supporter_count', r.supporter_count,
         'photos', (SELECT coalesce(json_agg(json_build_object(

@@ -35,10 +35,45 @@
     });
   }
 
+  /* Leaflet's own words in the page's language (base.html puts them on #map-text): the zoom
+     buttons and Leaflet.draw's toolbar, actions and tooltips. The scale bar is metric only
+     (site.css hides the imperial line folium adds). */
+  function localizeMap(map) {
+    var node = document.getElementById("map-text");
+    if (!node) return;
+    var t = node.dataset;
+    var label = function (selector, text) {
+      map.getContainer().querySelectorAll(selector).forEach(function (a) { a.title = text; a.setAttribute("aria-label", text); });
+    };
+    label(".leaflet-control-zoom-in", t.zoomIn);
+    label(".leaflet-control-zoom-out", t.zoomOut);
+    if (!window.L || !L.drawLocal) return;
+    var d = L.drawLocal.draw;
+    d.toolbar.buttons.polygon = t.drawPolygon;
+    d.toolbar.buttons.rectangle = t.drawRectangle;
+    d.toolbar.actions = {title: t.cancelTitle, text: t.cancel};
+    d.toolbar.finish = {title: t.finishTitle, text: t.finish};
+    d.toolbar.undo = {title: t.undoTitle, text: t.undo};
+    d.handlers.polygon.tooltip = {start: t.polygonStart, cont: t.polygonCont, end: t.polygonEnd};
+    d.handlers.polyline.tooltip = {start: t.polygonStart, cont: t.polygonCont, end: t.polygonEnd};
+    d.handlers.polyline.error = t.shapeError;
+    d.handlers.rectangle.tooltip = {start: t.rectangleStart};
+    d.handlers.simpleshape.tooltip = {end: t.shapeEnd};
+    label(".leaflet-draw-draw-polygon", t.drawPolygon);
+    label(".leaflet-draw-draw-rectangle", t.drawRectangle);
+    // The action links were built with the English words when folium added the toolbar.
+    var actions = {"Finish": [t.finish, t.finishTitle], "Delete last point": [t.undo, t.undoTitle], "Cancel": [t.cancel, t.cancelTitle]};
+    map.getContainer().querySelectorAll(".leaflet-draw-actions a").forEach(function (a) {
+      var words = actions[a.textContent.trim()];
+      if (words) { a.textContent = words[0]; a.title = words[1]; }
+    });
+  }
+
   /* The public map: points from the GeoJSON API for the visible box when zoomed in,
      grid counts from the aggregate API when zoomed out. */
   function publicMap(map) {
     var cfg = config();
+    localizeMap(map);
     wardOutlines(map);
     var points = L.markerClusterGroup({maxClusterRadius: 50}).addTo(map);
     var cells = L.layerGroup().addTo(map);
@@ -233,6 +268,7 @@
      attribute fields of the chosen category, duplicate suggestions, photo GPS offer. */
   function reportForm(map) {
     var cfg = config();
+    localizeMap(map);
     wardOutlines(map);
     var form = document.querySelector("form.report");
     var lat = form.querySelector("[name=lat]"), lon = form.querySelector("[name=lon]");
@@ -375,6 +411,7 @@
   }
 
   function trackMap(map, coordinates, colour) {
+    localizeMap(map);
     wardOutlines(map);
     L.circleMarker([coordinates[1], coordinates[0]], {radius: 10, color: "#fff", weight: 2, fillColor: colour,
                                                      fillOpacity: 1}).addTo(map);
@@ -387,5 +424,6 @@
   });
 
   window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap,
-                    util: {el: el, statusOf: statusOf, statusIcon: statusIcon, wardOutlines: wardOutlines}};
+                    util: {el: el, statusOf: statusOf, statusIcon: statusIcon, wardOutlines: wardOutlines,
+                          localizeMap: localizeMap}};
 })();

@@ -8,6 +8,7 @@
 
   function consoleMap(map) {
     var cfg = JSON.parse(document.getElementById("console-config").textContent);
+    U.localizeMap(map);
     U.wardOutlines(map);
     var points = L.markerClusterGroup({maxClusterRadius: 45}).addTo(map);
     var cells = L.layerGroup().addTo(map);  // grid counts are already aggregated: never clustered again
