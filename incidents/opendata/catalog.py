@@ -29,9 +29,13 @@ EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 FILE_TYPES = {"csv": "CSV", "geojson": "GEOJSON", "gpkg": "GPKG", "csv.gz": "CSV"}
 
 # Estimated size and extent (SRID 4326, lon/lat) of the public reports, and the first report's
-# time (the report_created_keyset index's end); all three cost an index or catalogue lookup.
-FACTS_SQL = """
-SELECT greatest(reltuples, 0)::bigint,
+# time (the report_created_keyset index's end); all three cost an index or catalogue lookup. A
+# small table (or one never analyzed, reltuples -1) is counted, at most EXACT_UP_TO rows.
+EXACT_UP_TO = 100_000
+FACTS_SQL = f"""
+SELECT CASE WHEN reltuples < {EXACT_UP_TO}
+            THEN (SELECT count(*) FROM (SELECT 1 FROM incidents_report LIMIT {EXACT_UP_TO}) s)
+            ELSE reltuples::bigint END,
        (SELECT min(created_at) FROM incidents_report),
        (SELECT ST_EstimatedExtent('incidents_report', 'public_location')::text)
 FROM pg_class WHERE oid = 'incidents_report'::regclass
@@ -45,8 +49,8 @@ def _facts() -> tuple[int, str | None, list[float] | None]:
                 cursor.execute(FACTS_SQL)
                 estimate, first, box = cursor.fetchone()
         except DatabaseError:  # no statistics yet: some PostGIS versions raise rather than answer NULL
-            cursor.execute("SELECT greatest(reltuples, 0)::bigint, (SELECT min(created_at) FROM incidents_report) "
-                           "FROM pg_class WHERE oid = 'incidents_report'::regclass")
+            cursor.execute(FACTS_SQL.replace("(SELECT ST_EstimatedExtent('incidents_report', 'public_location')::text)",
+                                             "NULL"))
             (estimate, first), box = cursor.fetchone(), None
     bbox = None
     if box:  # BOX(minx miny,maxx maxy)

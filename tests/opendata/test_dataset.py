@@ -69,6 +69,9 @@ class SnapshotTests(TestCase):
         response = self.client.get(f"/open-data/snapshots/{gpkg.name}.sha256")
         self.assertEqual(response.content.decode(), f"{gpkg.sha256}  {gpkg.name}\n")
 
+    def test_the_page_gives_the_number_of_reports(self):
+        self.assertIn("<dd>about 1</dd>", self.client.get("/open-data/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+
     def test_an_unknown_snapshot_is_404(self):
         self.assertEqual(self.client.get("/open-data/snapshots/citypin-reports-1999-01-01.gpkg").status_code, 404)
 
