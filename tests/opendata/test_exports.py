@@ -108,6 +108,20 @@ class ExportTests(TestCase):
         self.assertEqual(feature["geometry"], {"type": "Point", "coordinates": [105.72, 10.02]})
         self.assertEqual(list(feature["properties"]), [f.name for f in REPORT_FIELDS])
 
+    def test_backslashes_quotes_tabs_and_line_breaks_survive_the_geojson(self):
+        text = 'Cống\\hở "to"\n\tgần chợ \\n'
+        report = submit_report(ReportDraft(category_code="encroachment", lon=105.77, lat=10.04, attributes={},
+                                           description=text))
+        collection = json.loads(body(self.client.get(GEOJSON)))
+        feature = next(f for f in collection["features"] if f["id"] == report.public_id)
+        self.assertEqual(feature["properties"]["description"], text)
+
+    def test_line_breaks_in_text_stay_inside_their_csv_cell(self):
+        report = submit_report(ReportDraft(category_code="encroachment", lon=105.77, lat=10.04, attributes={},
+                                           description="dòng một\ndòng hai, \"ba\""))
+        row = next(r for r in rows(self.client.get(CSV)) if r["public_id"] == report.public_id)
+        self.assertEqual(row["description"], 'dòng một\ndòng hai, "ba"')
+
     def test_an_empty_geojson_extract_is_still_valid(self):
         collection = json.loads(body(self.client.get(GEOJSON, {"category": "nothing-such"})))
         self.assertEqual(collection, {"type": "FeatureCollection", "features": []})
