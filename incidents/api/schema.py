@@ -138,6 +138,24 @@ AREA_FEATURE = feature(STRING, nullable(GEOMETRY), obj(
     parent=nullable(STRING),
     area_km2=nullable(NUMBER),
 ), "An administrative or service area; geometry simplified for the requested zoom.")
+PLACE_FEATURE = {**feature(None, POINT, obj(
+    required=["source", "kind", "code", "name"],
+    source={"type": "string", "enum": ["area", "asset"]},
+    kind={**STRING, "description": "the area's kind (ward, province…) or the asset's layer code (roads…)"},
+    code=STRING,
+    name={**STRING, "description": "in the request's language where the place has a name in it"},
+    distance_m=nullable({**NUMBER, "description": "metres from the given point (assets found by lon/lat)"}),
+), "A ward, area or named asset (a road); the point lies on it, bbox is its extent in degrees "
+   "(min lon, min lat, max lon, max lat)."), "required": ["type", "geometry", "properties", "bbox"]}
+PLACE_FEATURE["properties"]["bbox"] = {"type": "array", "items": NUMBER, "minItems": 4, "maxItems": 4}
+PLACE_QUERY = [
+    OpenApiParameter("q", {"type": "string", "minLength": 2, "maxLength": 100},
+                     description="a name or part of one, diacritics and case optional ('vi tan', 'quoc lo 61'); "
+                                 "or give lon and lat instead"),
+    OpenApiParameter("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                     description="longitude in degrees, WGS-84, with lat: the ward there and the nearest named road"),
+    OpenApiParameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, description="latitude in degrees, WGS-84"),
+]
 CELL_FEATURE = feature(None, POINT, obj(count=INTEGER, open=INTEGER),
                        "One grid cell: at the mean position of its reports, how many and how many open.")
 

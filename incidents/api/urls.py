@@ -15,6 +15,7 @@ urlpatterns = [
     path("v1/categories/", views.CategoryList.as_view(), name="api-categories"),
     path("v1/departments/", views.DepartmentList.as_view(), name="api-departments"),
     path("v1/areas/", views.AreaCollection.as_view(), name="api-areas"),
+    path("v1/places/", views.PlaceCollection.as_view(), name="api-places"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

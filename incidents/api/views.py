@@ -14,6 +14,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gis.places import places_at, search_places
 from incidents.api import schema as doc
 from incidents.api.serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
 from incidents.http.browser import browser_id
@@ -234,6 +235,49 @@ class AreaCollection(APIView):
         response = geojson_response(feature_collection(features))
         response["Cache-Control"] = "public, max-age=3600"  # boundaries change rarely
         return response
+
+
+class PlaceCollection(APIView):
+    @extend_schema(parameters=[*doc.PLACE_QUERY, doc.LANGUAGE],
+                   responses=doc.geojson(200, doc.collection(doc.PLACE_FEATURE),
+                                         "Places whose name matches q, best first (at most 10); or, for lon and "
+                                         "lat, the nearest named road within 150 m and the ward there."))
+    def get(self, request):
+        try:
+            params = query(request)
+            lang = get_language()
+            q = params.get("q", "").strip()
+            if q or "q" in params:
+                features = search_places(parse_place_name(q), lang)
+            elif "lon" in params or "lat" in params:
+                features = places_at(*parse_lon_lat(params), lang)
+            else:
+                raise ValidationError({"q": [_("Give q, a name to search for, or lon and lat.")]})
+        except ValidationError as exc:
+            return error_response(exc)
+        return geojson_response(feature_collection(features))
+
+
+def parse_place_name(q: str) -> str:
+    if len(q) < 2:
+        raise ValidationError({"q": [_("Give at least 2 characters.")]})
+    if len(q) > 100:
+        raise ValidationError({"q": [_("At most 100 characters.")]})
+    return q
+
+
+def parse_lon_lat(params: dict[str, str]) -> tuple[float, float]:
+    errors, values = {}, {}
+    for name, limit in (("lon", 180), ("lat", 90)):
+        try:
+            values[name] = float(params.get(name, ""))
+            if not -limit <= values[name] <= limit:
+                raise ValueError
+        except ValueError:
+            errors[name] = [_("A number of degrees from -%(limit)s to %(limit)s.") % {"limit": limit}]
+    if errors:
+        raise ValidationError(errors)
+    return values["lon"], values["lat"]
 
 
 def not_found(request, exception=None) -> HttpResponse:
