@@ -79,6 +79,7 @@ def report_create(request):
             token = pending.keep(request, kept, token) if kept else ""
     config = {
         "nearby_url": reverse("api-reports-nearby"), "supporters_url": "/api/v1/reports/{id}/supporters/",
+        "places_url": reverse("api-places"), "street_zoom": 17,
         "track_url": "/r/", "statuses": statuses(), "photo_location": photo_location,
         "radius": {c.code: c.duplicate_radius_m for c in categories},
         "text": {"use_photo": _("Use the location where the photo was taken"),
@@ -91,6 +92,8 @@ def report_create(request):
                  "accuracy": _("accuracy"), "pin_set": _("Pin set at"), "supporters": _("supporters"),
                  "email_optional": _("E-mail to follow updates (optional)"),
                  "draft_restored": _("Your unfinished report was restored."),
+                 "pin_at": _("Pin at"), "now_tap": _("Now tap the exact place on the map."),
+                 "no_place": _("No ward or road of that name."),
                  "start_over": _("Start over")},
     }
     browser_id(request)  # hand out the id that one-support-per-browser relies on

@@ -264,6 +264,58 @@
     });
   }
 
+  var num = function (n) {
+    try { return new Intl.NumberFormat(document.documentElement.lang || undefined).format(n); } catch (e) { return String(n); }
+  };
+
+  /* The place search above the report form's map: wards and named roads by name, diacritics
+     optional (GET places_url?q=). Choosing one moves the map there; the citizen then taps the
+     exact spot. Without JavaScript the box stays hidden and the ward list does the job. */
+  function placeSearch(map, cfg) {
+    var box = document.getElementById("place-search");
+    if (!box) return;
+    var input = box.querySelector("input"), results = box.querySelector("ul"), status = box.querySelector("[role=status]");
+    var timer = null, seq = 0;
+    box.hidden = false;
+    function go(feature) {
+      var c = feature.geometry.coordinates, b = feature.bbox;
+      if (feature.properties.source === "area" && b) {
+        map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {maxZoom: cfg.street_zoom});
+      } else {
+        map.setView([c[1], c[0]], cfg.street_zoom - 1);
+      }
+      results.innerHTML = "";
+      input.value = feature.properties.name;
+      status.textContent = cfg.text.now_tap;
+      map.getContainer().focus();
+    }
+    function show(features) {
+      results.innerHTML = "";
+      features.forEach(function (f) {
+        var item = el("li"), button = el("button", {type: "button", "class": "place"}, f.properties.name);
+        button.addEventListener("click", function () { go(f); });
+        item.appendChild(button);
+        results.appendChild(item);
+      });
+      status.textContent = features.length ? "" : cfg.text.no_place;
+    }
+    function search() {
+      var q = input.value.trim(), mine = ++seq;
+      if (q.length < 2) { results.innerHTML = ""; status.textContent = ""; return; }
+      fetch(cfg.places_url + "?" + new URLSearchParams({q: q}))
+        .then(function (r) { return r.ok ? r.json() : {features: []}; })
+        .then(function (data) { if (mine === seq) show(data.features); })
+        .catch(function () {});
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter") return;
+      e.preventDefault();  // Enter searches; it never sends the report
+      var first = results.querySelector("button");
+      if (first) first.click(); else search();
+    });
+  }
+
   /* The report form: pin by tap/click and drag, "use my location", lat/lon inputs kept in step,
      attribute fields of the chosen category, duplicate suggestions, photo GPS offer. */
   function reportForm(map) {
@@ -289,13 +341,30 @@
       if (accuracyM) circle = L.circle(latlng, {radius: accuracyM, weight: 1}).addTo(map);
       accuracy.value = accuracyM ? Math.round(accuracyM) : "";
       if (!fromInputs) { lat.value = latlng.lat.toFixed(6); lon.value = latlng.lng.toFixed(6); }
-      pinStatus.textContent = cfg.text.pin_set + " " + Number(latlng.lat).toFixed(5) + ", " + Number(latlng.lng).toFixed(5) +
-        (accuracyM ? " (" + cfg.text.accuracy + " ±" + Math.round(accuracyM) + " m)" : "");
+      var precision = accuracyM ? " (" + cfg.text.accuracy + " ±" + num(Math.round(accuracyM)) + " m)" : "";
+      pinStatus.textContent = cfg.text.pin_set + " " + Number(latlng.lat).toFixed(5) + ", " + Number(latlng.lng).toFixed(5) + precision;
+      describePin(latlng, precision);
       form.dataset.pinned = "1";
       saveDraft(form);
       suggest();
     }
-    map.on("click", function (e) { setPin(e.latlng, null); });
+    // Say where the pin is in words: the nearest named road and the ward ("Quốc lộ 61, Xã Hoả Lựu").
+    var described = 0;
+    function describePin(latlng, precision) {
+      var mine = ++described;
+      fetch(cfg.places_url + "?" + new URLSearchParams({lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6)}))
+        .then(function (r) { return r.ok ? r.json() : {features: []}; })
+        .then(function (data) {
+          if (mine !== described || !data.features.length) return;
+          pinStatus.textContent = cfg.text.pin_at + " " + data.features.map(function (f) { return f.properties.name; }).join(", ") + precision;
+        }).catch(function () {});
+    }
+    // A tap drops the pin and zooms to street level, where a drag can place it to the metre.
+    map.on("click", function (e) {
+      setPin(e.latlng, null);
+      if (map.getZoom() < cfg.street_zoom) map.setView(e.latlng, cfg.street_zoom);
+    });
+    placeSearch(map, cfg);
     [lat, lon].forEach(function (input) {
       input.addEventListener("change", function () {
         var a = parseFloat(lat.value), b = parseFloat(lon.value);
