@@ -72,6 +72,8 @@ class Report(models.Model):
     reporter_email = models.EmailField(_("reporter e-mail"), blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=40, blank=True)
     reporter_ip = models.GenericIPAddressField(_("reporter IP"), null=True, blank=True)
+    # The language the citizen used (vi, en; "" when unknown): staff replies start in it.
+    language = models.CharField(_("reporter's language"), max_length=8, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
@@ -318,6 +320,7 @@ class ResponseTemplate(models.Model):
     status = models.CharField(_("for status"), max_length=20, blank=True,
                               help_text=_("Offered when the report moves to this status; empty: any."))
     title = models.CharField(_("title"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
     body_vi = models.TextField(_("text (Vietnamese)"), max_length=2000)
     body_en = models.TextField(_("text (English)"), max_length=2000, blank=True)
     active = models.BooleanField(_("active"), default=True)
@@ -333,6 +336,10 @@ class ResponseTemplate(models.Model):
     @property
     def body(self) -> str:
         return in_language(self.body_vi, self.body_en)
+
+    @property
+    def display_title(self) -> str:
+        return in_language(self.title, self.title_en)
 
     @property
     def status_label(self) -> str:
