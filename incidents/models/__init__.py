@@ -11,6 +11,7 @@ from incidents.models.config import (
     RoutingRule,
     StaffMembership,
 )
+from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
 from incidents.models.reports import (  # noqa: F401 (migrations)
     ClientSubmission,
@@ -26,7 +27,7 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 )
 
 __all__ = [
-    "ApiKey", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "Incident", "OutboxMessage",
+    "ApiKey", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
     "WebhookEndpoint",
 ]
