@@ -203,6 +203,11 @@ def comma_list(name: str, what: str) -> OpenApiParameter:
     return OpenApiParameter(name, str, description=f"{what}, comma-separated; any of them matches")
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", {"type": "string", "pattern": "^[!-~]{1,200}$"}, OpenApiParameter.HEADER,
+    description="A key of your own (a UUID) for this report: a retry with the same key and body answers the first "
+                "answer and creates nothing; the same key with another body answers 422. Keys live 24 hours.")
+IDEMPOTENCY_REUSED = OpenApiResponse(description="This Idempotency-Key was used for a different request.")
 LANGUAGE = OpenApiParameter("Accept-Language", str, OpenApiParameter.HEADER,
                             description="vi (default) or en: names and explanations in that language")
 BBOX = OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat in degrees, WGS-84 (SRID 4326); "

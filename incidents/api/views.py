@@ -18,6 +18,7 @@ from gis.places import places_at, search_places
 from incidents.api import schema as doc
 from incidents.api.serializers import CategorySerializer, DepartmentSerializer, ReportIntakeSerializer
 from incidents.http.browser import browser_id
+from incidents.http.idempotency import HEADER, idempotent
 from incidents.http.ratelimit import ReportSubmitThrottle, SupportThrottle
 from incidents.intake import submit_report
 from incidents.models import Category, Department, Report
@@ -64,12 +65,16 @@ class ReportCollection(APIView):
     @extend_schema(
         description="Report a problem. Give a `location` (a GeoJSON Point) or, without one, an `address`: a report "
                     "by address only goes to the operations center, which places it.",
-        request=ReportIntakeSerializer, parameters=[doc.LANGUAGE], examples=doc.INTAKE_EXAMPLES,
+        request=ReportIntakeSerializer, parameters=[doc.LANGUAGE, doc.IDEMPOTENCY_KEY], examples=doc.INTAKE_EXAMPLES,
         responses={**doc.geojson(201, doc.REPORT_FEATURE, "The report as the public sees it; the Location header "
                                                           "is its URL."),
-                   400: doc.INTAKE_REFUSED, 413: doc.TOO_LARGE, 429: doc.THROTTLED},
+                   400: doc.INTAKE_REFUSED, 413: doc.TOO_LARGE, 422: doc.IDEMPOTENCY_REUSED, 429: doc.THROTTLED},
     )
     def post(self, request):
+        return idempotent(request._request, "api:reports", lambda: self._create(request),
+                          refuse=lambda message: JsonResponse({HEADER: [message]}, status=400))
+
+    def _create(self, request) -> HttpResponse:
         try:
             data = request.data
         except RequestDataTooBig:

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from incidents.http.idempotency import idempotent
 from incidents.http.opendata import open_data
 from incidents.http.outage import OUTAGE_ERRORS, RETRY_AFTER_S, log_outage
 from incidents.http.ratelimit import ScopedIpThrottle
@@ -122,6 +123,11 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if not throttle.allow_request(request, None):
         raise Open311Error(429, [_("Too many requests from this api_key; try again in %(s)s s.") % {
             "s": int(throttle.wait() or 1)}])
+    return idempotent(request, f"open311:{key.pk}", lambda: _submit(request, fmt, key),
+                      refuse=lambda message: errors(fmt, Open311Error(400, [message])))
+
+
+def _submit(request: HttpRequest, fmt: str, key: ApiKey) -> HttpResponse:
     report = submit(draft_of(request.POST, request.FILES, key, request.META.get("REMOTE_ADDR")))
     return document(fmt, "service_requests", [{
         "service_request_id": report.public_id,
