@@ -47,6 +47,7 @@ bench: demo
 	@$(PY) bench/route.py
 	@$(PY) bench/incidents.py
 	@$(PY) bench/console.py
+	@$(PY) bench/ogc.py
 	@$(PY) bench/open311.py
 	@$(PY) bench/exports.py
 
