@@ -6,6 +6,7 @@ easting/northing in metres). Data is stored in SRID 4326 with longitude first, i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 
@@ -27,7 +28,9 @@ class Crs:
         return f"ST_FlipCoordinates({column})" if self.lat_first else column
 
 
+@cache
 def supported() -> dict[str, Crs]:
+    """The CRSs offered, by URI (fixed for the process: the metric SRID is a setting)."""
     metric = settings.CITYPIN_METRIC_SRID
     crses = [Crs(CRS84, 4326, False, 6), Crs(EPSG.format(4326), 4326, True, 6)]
     if metric != 4326:

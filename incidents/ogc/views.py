@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_safe
 
 from incidents.http.opendata import open_data
@@ -34,6 +35,8 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+ITEMS_TITLES = {"json": _lazy("This page as GeoJSON"), "html": _lazy("This page as HTML"), "next": _lazy("Next page"),
+                "first": _lazy("First page")}
 ID_PROPERTIES = ("id", "public_id", "code")  # shown once, as the feature's id, in HTML tables
 EXTENT_SECONDS = 60  # how long a collection's extent is reused before it is read again
 CONFORMANCE = (
@@ -66,12 +69,13 @@ def ogc_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def wants_html(request: HttpRequest) -> bool:
-    f = request.GET.get("f")
-    if f is not None:
-        if f not in ("json", "html"):
+    """HTML or JSON, decided once per request (several links depend on it)."""
+    if not hasattr(request, "ogc_html"):
+        f = request.GET.get("f")
+        if f is not None and f not in ("json", "html"):
             raise bad("f", _("Use json or html."))
-        return f == "html"
-    return request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
+        request.ogc_html = f == "html" if f else request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
+    return request.ogc_html
 
 
 def url(request: HttpRequest, name: str, query: dict | None = None, **kwargs) -> str:
@@ -201,23 +205,27 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 
 def items_links(request: HttpRequest, c: Collection, next_cursor: str | None) -> list[dict]:
-    kept = {k: v for k, v in request.GET.items() if k != "f"}
+    """self, alternate, collection, and next (or first) links of an items page: the request's
+    own URL with its parameters, the format and the cursor changed. Built from the request's
+    URL alone (no reverse): this runs on every page of the hottest resource."""
+    kept = {k: v for k, v in request.GET.items() if k not in ("f", "cursor")}
+    path = request.build_absolute_uri(request.path)
+    base = path + "?"
     html = wants_html(request)
+    here = kept | ({"cursor": request.GET["cursor"]} if request.GET.get("cursor") else {})
+    own, own_type = ("html", HTML) if html else ("json", GEOJSON)
     links = [
-        link(url(request, "items", kept | {"f": "json"}, collection_id=c.id), "alternate" if html else "self",
-             GEOJSON, _("This page as GeoJSON")),
-        link(url(request, "items", kept | {"f": "html"}, collection_id=c.id), "self" if html else "alternate",
-             HTML, _("This page as HTML")),
-        link(url(request, "collection", {"f": "json"}, collection_id=c.id), "collection", JSON, str(c.title)),
+        link(base + urlencode(here | {"f": "json"}), "alternate" if html else "self", GEOJSON,
+             str(ITEMS_TITLES["json"])),
+        link(base + urlencode(here | {"f": "html"}), "self" if html else "alternate", HTML,
+             str(ITEMS_TITLES["html"])),
+        link(path.removesuffix("/items") + "?f=json", "collection", JSON, str(c.title)),
     ]
     if next_cursor:
-        after = kept | {"cursor": next_cursor}
-        links.append(link(url(request, "items", after | {"f": "html" if html else "json"}, collection_id=c.id),
-                          "next", HTML if html else GEOJSON, _("Next page")))
-    if kept.get("cursor"):  # back to the start: a previous page would cost a reverse query
-        first = {k: v for k, v in kept.items() if k != "cursor"}
-        links.append(link(url(request, "items", first | {"f": "html" if html else "json"}, collection_id=c.id),
-                          "first", HTML if html else GEOJSON, _("First page")))
+        links.append(link(base + urlencode(kept | {"cursor": next_cursor, "f": own}), "next", own_type,
+                          str(ITEMS_TITLES["next"])))
+    if "cursor" in here:  # back to the start: a previous page would cost a reverse query
+        links.append(link(base + urlencode(kept | {"f": own}), "first", own_type, str(ITEMS_TITLES["first"])))
     return links
 
 
