@@ -48,6 +48,7 @@ bench: demo
 	@$(PY) bench/incidents.py
 	@$(PY) bench/console.py
 	@$(PY) bench/ogc.py
+	@$(PY) bench/tiles.py
 	@$(PY) bench/open311.py
 	@$(PY) bench/exports.py
 

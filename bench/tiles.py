@@ -1,0 +1,294 @@
+"""Vector tiles at 1,000,000 reports, beside their baselines in the same run:
+
+1. A replay of about 500 tiles of the reports layer over zooms 10–16 around Cần Thơ (lon
+   105.35–106.2, lat 9.55–10.25; a fifth of them around the centre, where a map is opened
+   most), each fetched three ways, in turn, tile by tile (so a busy moment of this shared
+   machine hits all three alike):
+   - the view: GET /tiles/reports/z/x/y.mvt through Django's WSGI handler, as gunicorn calls
+     it (every middleware, the open_data decorator, parsing, the query, the response);
+   - raw: the identical SQL string and parameters the view runs, straight through psycopg2;
+   - counted: the same layer's SQL counting the reports under a zoomed-out tile (what it does
+     for filters the kept grid counts do not know), through psycopg2: plain ST_AsMVT SQL
+     without migration 0012's kept counts;
+   - tipg: tipg's own tile of the same reports table (its WebMercatorQuad tiles, served by
+     uvicorn in its own environment, bench/_tipg.py), with the point and the fields it can
+     serve from the table alone. tipg has no grid counts: zoomed out it draws points (up to
+     its per-tile feature limit).
+   The view and raw take the best of three tries per tile (counted and tipg, whose tries can
+   take seconds, one).
+   Targets: view ≥ 0.9× raw throughput and ≥ 1× tipg; zoomed-out (grid count) tiles p95 under
+   100 ms.
+2. The public map's data for a typical city view (1280 × 800 pixels, centred on Ninh Kiều) at
+   zooms 12–15: what today's map loads (the GeoJSON list of /api/v1/reports/?bbox= up to 2,000
+   points and, zoomed out or beyond 2,000, the grid counts of /api/v1/reports/aggregate/) beside
+   the vector tiles covering the same view: bytes (raw and gzipped) and server time.
+
+    .venv/bin/python bench/tiles.py [--max 1000000] [--tiles 500]
+
+Runs in its own database (CITYPIN_BENCH_DB, default citypin_bench), filled once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+os.environ.setdefault("OPEN_DATA_READ_RATE", "1000000000/s")  # the benchmark is one very busy reader
+
+import _db  # noqa: E402
+
+_db.use_bench_database()
+
+import psycopg2  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from gis.tiles import Tile, tile_at, tiles_covering  # noqa: E402
+from incidents.read.cells import metres_per_pixel  # noqa: E402
+from incidents.read.public import PUBLIC_POINT  # noqa: E402
+from incidents.read.query import ReportQuery  # noqa: E402
+from incidents.read.sql import REPORT_FROM_SQL  # noqa: E402
+from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, TILE_REPORT_FIELDS, tile_value  # noqa: E402
+
+CITY = (105.35, 9.55, 106.2, 10.25)  # lon/lat box, SRID 4326
+CENTRE = (105.78, 10.03)  # Ninh Kiều
+ZOOMS = range(10, 17)
+VIEW_PX = (1280, 800)
+COUNTING = ReportQuery(created_after=datetime(2000, 1, 1, tzinfo=timezone.utc))  # true of every report
+
+
+def replay_tiles(count: int, seed: int = 13) -> list[Tile]:
+    """`count` tiles, zooms 10–16 in turn: four in five at a uniform point of the city box, one
+    in five within about 3 km of the centre."""
+    rng = random.Random(seed)
+    tiles = []
+    for i in range(count):
+        z = ZOOMS[i % len(ZOOMS)]
+        if rng.random() < 0.2:
+            lon, lat = CENTRE[0] + rng.gauss(0, 0.03), CENTRE[1] + rng.gauss(0, 0.03)
+        else:
+            lon, lat = rng.uniform(CITY[0], CITY[2]), rng.uniform(CITY[1], CITY[3])
+        tiles.append(tile_at(lon, lat, z))
+    return tiles
+
+
+def raw_connection():
+    db = settings.DATABASES["default"]
+    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                            port=db["PORT"], options="-c jit=off")
+    conn.autocommit = True
+    return conn
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+class Ways:
+    """The three ways to get one tile, each returning its size in bytes."""
+
+    def __init__(self, tipg_url: str | None):
+        self.handler = WSGIHandler()
+        self.raw = raw_connection()
+        self.tipg_url = tipg_url
+        if tipg_url:
+            import requests
+
+            self.session = requests.Session()
+
+    def view(self, tile: Tile) -> int:
+        """Through Django's WSGI handler, as gunicorn calls it: every middleware, the request
+        signals, the open_data decorator and the view."""
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/tiles/reports/{tile.z}/{tile.x}/{tile.y}.mvt",
+                   "QUERY_STRING": "", "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
+                   "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(),
+                   "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
+        status = []
+        response = self.handler(environ, lambda line, headers, exc_info=None: status.append(line))
+        body = b"".join(response)
+        response.close()
+        assert status[0][:3] in ("200", "204"), status
+        return len(body)
+
+    def raw_sql(self, tile: Tile) -> int:
+        sql, params = LAYERS["reports"].query(tile, "vi")
+        with self.raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            _, mvt = cursor.fetchone()
+        return len(mvt or b"")
+
+    def counted(self, tile: Tile) -> int:
+        """The layer's SQL counting the reports under a zoomed-out tile (the path its filters
+        other than category take), as anyone would write it without kept counts."""
+        sql, params = LAYERS["reports"].query(tile, "vi", COUNTING)
+        with self.raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            _, mvt = cursor.fetchone()
+        return len(mvt or b"")
+
+    def tipg(self, tile: Tile) -> int:
+        response = self.session.get(self.tipg_url.format(z=tile.z, x=tile.x, y=tile.y))
+        assert response.status_code in (200, 204), response.status_code
+        return len(response.content)
+
+
+TRIES = 3  # the view and raw: the best of three tries per tile; the slow baselines: one
+
+
+def replay(tiles: list[Tile], ways: Ways) -> dict[str, dict]:
+    names = ["view", "raw", "counted"] + (["tipg"] if ways.tipg_url else [])
+    functions = {"view": ways.view, "raw": ways.raw_sql, "counted": ways.counted, "tipg": ways.tipg}
+    for tile in tiles[:60]:  # warm the caches (shared buffers, tipg's catalogue, Django's URL resolver)
+        for name in ("view", "raw"):
+            functions[name](tile)
+    times = {name: [] for name in names}
+    sizes = {name: [] for name in names}
+    for i, tile in enumerate(tiles):
+        order = names[i % len(names):] + names[:i % len(names)]  # who goes first rotates
+        best = {}
+        for attempt in range(TRIES):
+            for name in order:
+                if name in ("tipg", "counted") and attempt:
+                    continue
+                start = time.perf_counter()
+                sizes_now = functions[name](tile)
+                best[name] = min(best.get(name, float("inf")), time.perf_counter() - start)
+                if not attempt:
+                    sizes[name].append(sizes_now)
+        for name in names:
+            times[name].append(best[name])
+    return {name: {"times": times[name], "sizes": sizes[name]} for name in names}
+
+
+def print_replay(tiles: list[Tile], result: dict[str, dict]) -> None:
+    print(f"\nReplay of {len(tiles)} report tiles, zooms {ZOOMS[0]}–{ZOOMS[-1]} "
+          f"(grid counts below {POINTS_FROM_ZOOM}), sequential, one client:")
+    header = "  zoom  " + "".join(f"{name + ' p50/p95 ms':>22}{name + ' KB':>10}" for name in result)
+    print(header)
+    for z in ZOOMS:
+        picks = [i for i, t in enumerate(tiles) if t.z == z]
+        line = f"  {z:>4}  "
+        for data in result.values():
+            ts = [data["times"][i] * 1000 for i in picks]
+            kb = statistics.mean(data["sizes"][i] for i in picks) / 1024
+            line += f"{statistics.median(ts):>12.1f} /{percentile(ts, 95):>7.1f}{kb:>10.1f}"
+        print(line)
+    total = {name: sum(data["times"]) for name, data in result.items()}
+    print("  throughput (tiles/s): " + ", ".join(f"{name} {len(tiles) / t:.1f}" for name, t in total.items()))
+    print(f"  view / raw = {total['raw'] / total['view']:.2f} (target ≥ 0.9)")
+    print(f"  view / counted = {total['counted'] / total['view']:.2f}")
+    if "tipg" in total:
+        print(f"  view / tipg = {total['tipg'] / total['view']:.2f} (target ≥ 1)")
+    low = [i for i, t in enumerate(tiles) if t.z < POINTS_FROM_ZOOM]
+    for name, data in result.items():
+        ts = [data["times"][i] * 1000 for i in low]
+        print(f"  zoomed-out tiles ({len(low)}), {name}: p95 {percentile(ts, 95):.1f} ms"
+              + (" (target < 100 ms)" if name == "view" else ""))
+
+
+def view_bbox(z: int) -> tuple[float, float, float, float]:
+    """The lon/lat box of a VIEW_PX map centred on CENTRE at zoom z (web mercator)."""
+    radius = 6378137.0
+    cx = math.radians(CENTRE[0]) * radius
+    cy = math.log(math.tan(math.pi / 4 + math.radians(CENTRE[1]) / 2)) * radius
+    half_w, half_h = VIEW_PX[0] / 2 * metres_per_pixel(z), VIEW_PX[1] / 2 * metres_per_pixel(z)
+
+    def lonlat(x: float, y: float) -> tuple[float, float]:
+        return math.degrees(x / radius), math.degrees(2 * math.atan(math.exp(y / radius)) - math.pi / 2)
+
+    (minx, miny), (maxx, maxy) = lonlat(cx - half_w, cy - half_h), lonlat(cx + half_w, cy + half_h)
+    return minx, miny, maxx, maxy
+
+
+def fetch(client: Client, url: str, repeat: int = 3) -> tuple[int, int, float]:
+    """Bytes, gzipped bytes and the best server time of `repeat` GETs (seconds)."""
+    best, body = float("inf"), b""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url, HTTP_ACCEPT="application/geo+json")
+        best = min(best, time.perf_counter() - start)
+        assert response.status_code in (200, 204), (url, response.status_code)
+        body = response.content
+    return len(body), len(gzip.compress(body, 6)) if body else 0, best
+
+
+def map_view(client: Client) -> None:
+    print(f"\nThe public map's data for a {VIEW_PX[0]}×{VIEW_PX[1]} view centred on Ninh Kiều "
+          "(GeoJSON as the map loads it today, against the vector tiles covering the view):")
+    print(f"  {'zoom':>4}  {'today: requests, KB, KB gzip, ms':>36}   {'tiles: requests, KB, KB gzip, ms (sum; max)':>46}")
+    for z in range(12, 16):
+        bbox = ",".join(f"{v:.6f}" for v in view_bbox(z))
+        if z >= 14:  # the map asks for points first, then for counts when there are more than it shows
+            urls = [f"/api/v1/reports/?bbox={bbox}&limit=2000"]
+            if client.get(urls[0], HTTP_ACCEPT="application/geo+json").json().get("next"):
+                urls.append(f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}")
+        else:
+            urls = [f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}"]
+        today = [fetch(client, url) for url in urls]
+        tiles = [fetch(client, f"/tiles/reports/{t.z}/{t.x}/{t.y}.mvt")
+                 for t in tiles_covering(tuple(map(float, bbox.split(","))), z)]
+        print(f"  {z:>4}  {len(today):>12} {sum(r[0] for r in today) / 1024:>8.1f} "
+              f"{sum(r[1] for r in today) / 1024:>8.1f} {sum(r[2] for r in today) * 1000:>6.0f}   "
+              f"{len(tiles):>10} {sum(r[0] for r in tiles) / 1024:>8.1f} {sum(r[1] for r in tiles) / 1024:>8.1f} "
+              f"{sum(r[2] for r in tiles) * 1000:>7.0f}; {max(r[2] for r in tiles) * 1000:.0f}"
+              + ("   (today: 2,000 points, then counts)" if len(today) > 1 else ""))
+
+
+# What tipg serves: the reports with the fields of the zoomed-in tiles, as a view (tipg reads
+# views; `&&` on its geom reaches the reports' GiST index).
+TIPG_VIEW_SQL = f"""
+DROP VIEW IF EXISTS tiles_bench_reports;
+CREATE VIEW tiles_bench_reports AS
+SELECT r.id, {", ".join(tile_value(f) for f in TILE_REPORT_FIELDS)}, r.{PUBLIC_POINT} AS geom
+{REPORT_FROM_SQL}
+"""
+
+
+@contextlib.contextmanager
+def tipg() -> Iterator[str | None]:
+    """The URL template of tipg's tiles of the reports (bench/_tipg.py), or None without tipg."""
+    try:
+        import _tipg
+    except ImportError:
+        print("  (bench/_tipg.py is missing: no tipg baseline)")
+        yield None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(TIPG_VIEW_SQL.replace("%(lang)s", "'vi'"))
+    db = settings.DATABASES["default"]
+    url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with _tipg.serve(url, tables=["public.tiles_bench_reports"]) as base:
+        print(f"  (tipg {_tipg.version()} at {base}, at most its default 10,000 features per tile)")
+        yield base + "/collections/public.tiles_bench_reports/tiles/WebMercatorQuad/{z}/{x}/{y}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max", type=int, default=1_000_000)
+    parser.add_argument("--tiles", type=int, default=500)
+    parser.add_argument("--no-tipg", action="store_true")
+    args = parser.parse_args()
+    _db.grow_to(args.max)
+    _db.vacuum("incidents_report")
+    _db.vacuum("incidents_incident")
+    tiles = replay_tiles(args.tiles)
+    with (contextlib.nullcontext(None) if args.no_tipg else tipg()) as tipg_url:
+        print_replay(tiles, replay(tiles, Ways(tipg_url)))
+    map_view(Client())
+
+
+if __name__ == "__main__":
+    main()
