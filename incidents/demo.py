@@ -119,7 +119,8 @@ def load_city(path: Path, summary: DemoSummary) -> None:
         f"{RoutingRule.objects.count()} routing rules")
     load_staff(city["staff"], departments, summary)
     for t in city["response_templates"]:
-        ResponseTemplate.objects.update_or_create(title=t["title"], department=None, defaults=t)
+        # Keyed on the text: titles were once "vi / en" in one field, and are updated in place.
+        ResponseTemplate.objects.update_or_create(body_vi=t["body_vi"], department=None, defaults=t)
 
 
 def load_staff(staff: list[dict], departments: dict[str, Department], summary: DemoSummary) -> None:

@@ -73,6 +73,7 @@ class ReportDraft:
     created_at: datetime | None = None  # for imported history: when it was reported (None: now)
     photos: list[CleanPhoto] = field(default_factory=list)
     client: ClientInfo | None = None  # set by machine clients (Open311)
+    language: str = ""  # the language the reporter used ("vi", "en"; "" unknown): replies start in it
 
 
 def next_public_id(now: datetime) -> str:
@@ -385,6 +386,7 @@ def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placeme
         reporter_email=draft.reporter.email.strip(),
         reporter_phone=draft.reporter.phone.strip(),
         reporter_ip=draft.reporter_ip,
+        language=draft.language[:8],
         created_at=now,
         acknowledge_due_at=acknowledge_due_at,
         resolve_due_at=resolve_due_at,

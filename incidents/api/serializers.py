@@ -12,6 +12,7 @@ from rest_framework_gis.fields import GeometryField
 from incidents.api import schema as doc
 from incidents.intake import ReportDraft, Reporter
 from incidents.models import Category, CategoryAttribute, Department
+from incidents.read.sql import language
 
 
 @extend_schema_field(doc.POINT)
@@ -85,6 +86,7 @@ class ReportIntakeSerializer(serializers.Serializer):
             reporter=Reporter(**data.get("reporter", {})),
             source=source,
             reporter_ip=reporter_ip,
+            language=language(),
         )
 
 

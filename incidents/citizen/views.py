@@ -27,7 +27,7 @@ from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import Category, CategoryAttribute, Photo, Report
 from incidents.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from incidents.read.reports import report_feature
-from incidents.read.sql import language
+from incidents.read.sql import by_name, language
 from incidents.routing import public_reason
 from incidents.workflow import can_reopen, reopen_by_citizen, support_report
 
@@ -57,7 +57,7 @@ def public_map(request):
 
 def report_create(request):
     categories = active_categories()
-    wards = list(Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi"))
+    wards = list(Area.objects.filter(kind=Area.Kind.WARD).order_by(by_name()))
     form = ReportForm(request.POST or None, request.FILES or None, categories=categories, wards=wards)
     photo_location = None
     token = request.POST.get("photo_token", "") if request.method == "POST" else ""
@@ -145,7 +145,7 @@ def _submit(request, form: ReportForm, photos: list[CleanPhoto]):
         attributes=form.attributes_for(data["category"]),
         reporter=Reporter(name=data["name"], email=data["email"], phone=data["phone"]),
         source=Report.Source.WEB, reporter_ip=request.META.get("REMOTE_ADDR"), ward_code=data["ward"],
-        photos=photos)
+        photos=photos, language=language())
     if located and (data["lat"] is None or data["lon"] is None):
         form.add_error("lat", _("Give both latitude and longitude, or pick a ward."))
         return None, None

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Collate
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +36,7 @@ from incidents.models import Category, Department, Incident, Photo, Report, Repo
 from incidents.read.cells import report_cells
 from incidents.read.csv import BOM, spreadsheet_safe
 from incidents.read.geojson import feature_collection
-from incidents.read.sql import language
+from incidents.read.sql import by_name, language
 from incidents.read.staff import SORTS, export_rows, map_features, nearby_reports, report_list
 from incidents.triage import (
     ACTING_ROLES,
@@ -74,7 +75,7 @@ def index(request):
         errors = {}
     except ValidationError as exc:
         page, errors = None, exc.message_dict
-    departments = Department.objects.filter(active=True)
+    departments = Department.objects.filter(active=True).order_by(by_name())
     if scope.department_ids is not None:
         departments = departments.filter(pk__in=scope.department_ids)
     config = {
@@ -84,23 +85,26 @@ def index(request):
         "text": {"overdue": _("overdue"), "zoom_in": _("Zoom in to see single reports."), "failed": _("The reports could not be loaded."), "open": _("Open report"),
                  "updated": _("Updated"), "reports": _("reports")},
     }
-    m = with_script(lasso(base_map()), "Citypin.consoleMap(MAP)", js=["citypin/citypin.js", "citypin/console.js"],
+    # A read-only viewer is offered no action: no lasso, no selection, no bulk form.
+    can_act = scope.acting_department_ids is None or bool(scope.acting_department_ids)
+    m = with_script(lasso(base_map()) if can_act else base_map(), "Citypin.consoleMap(MAP)",
+                    js=["citypin/citypin.js", "citypin/console.js"],
                     vendor_js=[MARKERCLUSTER_JS, "leaflet.heat/dist/leaflet-heat.js"], vendor_css=list(MARKERCLUSTER_CSS))
     filters = _filter_query(request.GET)
     return render(request, "console/index.html", {
         "page": page, "errors": errors, "map": render_parts(m), "config": config,
         "categories": Category.objects.filter(active=True).order_by("group__order", "order", "code"),
         "departments": departments, "statuses": Report.Status, "priorities": Report.Priority,
-        "wards": Area.objects.filter(kind=Area.Kind.WARD).order_by("name_vi").only("code", "name_vi", "name_en"),
+        "wards": Area.objects.filter(kind=Area.Kind.WARD).order_by(by_name()).only("code", "name_vi", "name_en"),
         "sorts": [(k, v.label) for k, v in SORTS.items()], "q": request.GET,
         "chosen_statuses": request.GET.getlist("status") or ["open"],
         "saved_views": SavedView.objects.filter(user=request.user), "filters": filters,
         "next_url": f"?{filters}&cursor={page.next_cursor}" if page and page.next_cursor else None,
-        "all_departments": Department.objects.filter(active=True),
+        "all_departments": Department.objects.filter(active=True).order_by(by_name()),
         "triage_departments": list(Department.objects.filter(is_operations_center=True, active=True)
                                    .values_list("code", flat=True)),
         "colleagues": _colleagues(scope.department_ids), "bulk_result": request.session.pop("bulk_result", None),
-        "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW],
+        "bulk_statuses": [s for s in Report.Status if s != Report.Status.NEW], "can_act": can_act,
     }, status=400 if errors else 200)
 
 
@@ -168,18 +172,25 @@ def _colleagues(department_ids: list[int] | None):
     return users.distinct().order_by("username")
 
 
-def _templates_for(report: Report) -> list[dict]:
+def _templates_for(report: Report, transitions: list[str]) -> list[dict]:
+    """The reply templates that fit this report: its department's and the shared ones, for its
+    category or any, for its current status, a status it can move to, or any. Each with its
+    text in both languages, placeholders filled, so the reply can be written in the citizen's."""
     templates = ResponseTemplate.objects.filter(active=True).filter(
         Q(department__isnull=True) | Q(department=report.department_id)).filter(
-        Q(category__isnull=True) | Q(category=report.category_id))
-    fill = {"{public_id}": report.public_id, "{category}": str(report.category.name),
-            "{department}": str(report.department.name)}
+        Q(category__isnull=True) | Q(category=report.category_id)).filter(
+        status__in=["", report.status, *transitions]).order_by(Collate("title", "vi_icu"), "id")
+    names = {"vi": (report.category.name_vi, report.department.name_vi),
+             "en": (report.category.name_en or report.category.name_vi,
+                    report.department.name_en or report.department.name_vi)}
     result = []
     for t in templates:
-        body = t.body
-        for key, value in fill.items():
-            body = body.replace(key, value)
-        result.append({"id": t.pk, "title": t.title, "status": t.status, "body": body})
+        body = {}
+        for lang, text in (("vi", t.body_vi), ("en", t.body_en or t.body_vi)):
+            category, department = names[lang]
+            body[lang] = (text.replace("{public_id}", report.public_id).replace("{category}", category)
+                          .replace("{department}", department))
+        result.append({"id": t.pk, "title": t.display_title, "status": t.status, "body": body})
     return result
 
 
@@ -189,6 +200,8 @@ def _detail_context(request, report: Report) -> dict:
     nearby = []
     if report.location is not None:
         nearby = nearby_reports(report, scope, _lang())
+        for n in nearby:
+            n["status_label"] = Report.Status(n["status"]).label
     incident_reports = (scope.reports().filter(incident_id=report.incident_id).exclude(pk=report.pk)
                         .select_related("category").order_by("created_at")[:50])
     attributes = []
@@ -209,10 +222,11 @@ def _detail_context(request, report: Report) -> dict:
         "nearby": nearby, "incident_reports": incident_reports, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status],
         "transitions": [Report.Status(s) for s in Report.Status.values if s in TRANSITIONS.get(report.status, ())],
-        "templates": _templates_for(report),
+        "templates": _templates_for(report, list(TRANSITIONS.get(report.status, ()))),
+        "reply_language": report.language if report.language in ("vi", "en") else "vi",
         "can_act": scope.can_act(report.department_id), "can_manage": scope.can_manage(report.department_id),
         "colleagues": _colleagues([report.department_id]),
-        "departments": Department.objects.filter(active=True).exclude(pk=report.department_id),
+        "departments": Department.objects.filter(active=True).exclude(pk=report.department_id).order_by(by_name()),
         "priorities": Report.Priority, "routing_text": report.routing.get("text", {}).get(_lang(), ""),
         "now": timezone.now(), "suggested": report.suggested_incident_id,
     }
@@ -486,7 +500,7 @@ def delete_view(request, view_id: int):
 class TemplateForm(forms.ModelForm):
     class Meta:
         model = ResponseTemplate
-        fields = ["title", "department", "category", "status", "body_vi", "body_en", "active"]
+        fields = ["title", "title_en", "department", "category", "status", "body_vi", "body_en", "active"]
         widgets = {"body_vi": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4})}
 
     status = forms.ChoiceField(label=gettext_lazy("For status"), required=False,
@@ -498,9 +512,15 @@ class TemplateForm(forms.ModelForm):
         if scope.managed_department_ids is not None:  # a department's manager keeps its own templates
             departments = departments.filter(pk__in=scope.managed_department_ids)
             self.fields["department"].required = True
-        self.fields["department"].queryset = departments
-        self.fields["department"].empty_label = gettext_lazy("every department (shared)")
-        self.fields["category"].queryset = Category.objects.filter(active=True)
+            # No "every department" choice to start from: the form would refuse it.
+            self.fields["department"].empty_label = None
+            if not self.instance.pk and departments:
+                self.initial.setdefault("department", departments.order_by(by_name()).first().pk)
+        else:
+            self.fields["department"].empty_label = gettext_lazy("every department (shared)")
+        self.fields["department"].queryset = departments.order_by(by_name())
+        self.fields["category"].queryset = Category.objects.filter(active=True).order_by(by_name())
+        self.fields["title"].label = gettext_lazy("Title (Vietnamese)")
         self.fields["category"].empty_label = gettext_lazy("every category")
 
 
@@ -510,7 +530,7 @@ def templates(request, template_id: int | None = None):
     scope: StaffScope = request.scope
     if not scope.is_manager:
         raise Http404
-    mine = ResponseTemplate.objects.select_related("department", "category")
+    mine = ResponseTemplate.objects.select_related("department", "category").order_by(Collate("title", "vi_icu"), "id")
     if scope.managed_department_ids is not None:
         mine = mine.filter(department_id__in=scope.managed_department_ids)
     instance = get_object_or_404(mine, pk=template_id) if template_id else None

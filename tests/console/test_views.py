@@ -186,7 +186,8 @@ class ActionTests(ConsoleWorld):
                                                    body_en="Received {public_id}")
         page = self.as_(self.agent).get(f"/console/r/{self.report.public_id}/")
         self.assertEqual(page.context["templates"], [  # offered, filled in
-            {"id": template.pk, "title": "Received", "status": "", "body": f"Đã nhận {self.report.public_id}"}])
+            {"id": template.pk, "title": "Received", "status": "",
+             "body": {"vi": f"Đã nhận {self.report.public_id}", "en": f"Received {self.report.public_id}"}}])
         self.assertContains(page, template.title)
         self.post(self.agent, "reply", message=f"Đã nhận {self.report.public_id}, sẽ sửa trong tuần.")
         self.client.logout()

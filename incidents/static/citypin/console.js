@@ -105,8 +105,8 @@
       var row = document.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
       if (row) row.classList.toggle("picked", on);
       if (markers[id]) markers[id].setIcon(icon(markers[id].feature.properties));
-      idsInput.value = Array.from(selected).join(",");
-      countOut.textContent = selected.size;
+      if (idsInput) idsInput.value = Array.from(selected).join(",");
+      if (countOut) countOut.textContent = selected.size;
     }
     function highlightRow(id, scroll) {
       document.querySelectorAll("tr.active").forEach(function (r) { r.classList.remove("active"); });
@@ -154,8 +154,10 @@
         document.querySelectorAll("#bulk .for-" + name).forEach(function (n) { n.hidden = action.value !== name; n.disabled = action.value !== name; });
       });
     }
-    action.addEventListener("change", showInputs);
-    showInputs();
+    if (action) {  // a read-only viewer has no bulk form
+      action.addEventListener("change", showInputs);
+      showInputs();
+    }
 
     document.getElementById("heat-toggle").addEventListener("change", function (e) {
       if (e.target.checked) heat.addTo(map); else map.removeLayer(heat);
