@@ -86,6 +86,11 @@ def test_the_landing_and_items_pages_open_in_a_browser(city, page, live_server, 
     screenshot("ogc-landing")
     page.click("a.ogc-card >> nth=0")
     expect(page.locator("h1")).to_have_text("Tập dữ liệu")
+    page.click("form.lang button[value=en]")
+    expect(page.locator("h1")).to_have_text("Collections")
+    screenshot("ogc-collections-en")
+    page.click("form.lang button[value=vi]")
+    expect(page.locator("h1")).to_have_text("Tập dữ liệu")
     page.goto(f"{live_server.url}/ogc/collections/reports/items?limit=20")
     page.wait_for_selector(".leaflet-container")
     page.wait_for_function("window.ogcMap !== undefined")
@@ -98,3 +103,10 @@ def test_the_landing_and_items_pages_open_in_a_browser(city, page, live_server, 
     page.wait_for_function("window.ogcMap !== undefined")
     expect(page.locator(".ogc-properties")).to_contain_text(city.reports[10].public_id)
     screenshot("ogc-feature")
+
+
+def test_the_api_documentation_page_renders_the_openapi_document(city, page, live_server, screenshot):
+    page.goto(f"{live_server.url}/ogc/api.html")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("OGC API")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    screenshot("ogc-api-docs")
