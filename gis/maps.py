@@ -103,9 +103,13 @@ ASSET_TAG = re.compile(r'<script src="[^"]+"></script>|<link rel="stylesheet" hr
 
 
 def render_parts(m: folium.Map) -> MapParts:
-    """The map's asset tags, its div and its script. folium's page-level head (a viewport that
+    """The map's asset tags (scripts deferred: run the script part on DOMContentLoaded), its div
+    and its script. folium's page-level head (a viewport that
     forbids zooming, full-page html/body styles) is left out: our base template owns the page."""
     figure = m.get_root()
     figure.render()
     tags = list(dict.fromkeys(ASSET_TAG.findall(figure.header.render())))
+    # Scripts are deferred, so they never hold up the page's first paint; they still run in order,
+    # before DOMContentLoaded, which is when the page runs the map's own script.
+    tags = [t.replace("<script src=", "<script defer src=") for t in tags]
     return MapParts(head="\n".join(tags), body=figure.html.render(), script=figure.script.render())

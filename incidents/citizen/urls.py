@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.citizen import views
+from incidents.citizen import layers, views
 
 urlpatterns = [
     path("", views.public_map, name="map"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("r/<public_id:public_id>/", views.track, name="track"),
     path("r/<public_id:public_id>/support/", views.support, name="support"),
     path("r/<public_id:public_id>/reopen/", views.reopen, name="reopen"),
+    path("map/wards-<int:version>-<int:zoom>.geojson", layers.ward_layer, name="ward-layer"),
     path("photos/<uuid:uuid>/", views.photo, name="photo"),
     path("photos/<uuid:uuid>/thumbnail/", views.photo, {"thumbnail": True}, name="photo-thumbnail"),
 ]

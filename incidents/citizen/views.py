@@ -20,6 +20,7 @@ from gis.models import Area
 from incidents.access import staff_scope
 from incidents.citizen import pending
 from incidents.citizen.forms import ReopenForm, ReportForm, SupportForm
+from incidents.citizen.layers import ward_layer_url
 from incidents.http.browser import browser_id
 from incidents.http.presentation import STATUS_STYLE, statuses
 from incidents.http.ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
@@ -52,6 +53,7 @@ def public_map(request):
     m = with_script(base_map(), "Citypin.publicMap(MAP)", js=["citypin/citypin.js"],
                     vendor_js=[MARKERCLUSTER_JS], vendor_css=list(MARKERCLUSTER_CSS))
     return render(request, "citypin/map.html", {
+        "wards_url": ward_layer_url(),
         "map": render_parts(m), "config": config, "categories": categories, "statuses": statuses()})
 
 
@@ -100,6 +102,7 @@ def report_create(request):
     m = with_script(base_map(), "Citypin.reportForm(MAP)", js=["citypin/citypin.js"],
                     vendor_js=["exifr/dist/lite.umd.js"])
     return render(request, "citypin/report_form.html", {
+        "wards_url": ward_layer_url(),
         "form": form, "map": render_parts(m), "config": config, "attribute_sets": form.bound_attribute_sets(),
         "error_summary": form.error_summary() if form.is_bound else [], "photo_token": token if kept else "",
         "kept_photos": [k.name for k in kept]})
@@ -168,6 +171,7 @@ def track(request, public_id: str):
         with_script(m, f"Citypin.trackMap(MAP, {json.dumps(feature['geometry']['coordinates'])}, "
                        f"{json.dumps(STATUS_STYLE[report.status][0])})", js=["citypin/citypin.js"])
     return render(request, "citypin/track.html", {
+        "wards_url": ward_layer_url(),
         "report": report, "feature": feature["properties"], "has_location": feature["geometry"] is not None,
         "events": events, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status], "submitted": submitted,

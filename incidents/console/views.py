@@ -36,6 +36,7 @@ from incidents.models import Category, Department, Incident, Photo, Report, Repo
 from incidents.read.cells import report_cells
 from incidents.read.csv import BOM, spreadsheet_safe
 from incidents.read.geojson import feature_collection
+from incidents.read.layers import areas_version
 from incidents.read.sql import by_name, language
 from incidents.read.staff import SORTS, export_rows, map_features, nearby_reports, report_list
 from incidents.triage import (
@@ -92,6 +93,7 @@ def index(request):
                     vendor_js=[MARKERCLUSTER_JS, "leaflet.heat/dist/leaflet-heat.js"], vendor_css=list(MARKERCLUSTER_CSS))
     filters = _filter_query(request.GET)
     return render(request, "console/index.html", {
+        "wards_url": reverse("ward-layer", kwargs={"version": areas_version(), "zoom": 11}),
         "page": page, "errors": errors, "map": render_parts(m), "config": config,
         "categories": Category.objects.filter(active=True).order_by("group__order", "order", "code"),
         "departments": departments, "statuses": Report.Status, "priorities": Report.Priority,
@@ -229,6 +231,7 @@ def _detail_context(request, report: Report) -> dict:
         "departments": Department.objects.filter(active=True).exclude(pk=report.department_id).order_by(by_name()),
         "priorities": Report.Priority, "routing_text": report.routing.get("text", {}).get(_lang(), ""),
         "now": timezone.now(), "suggested": report.suggested_incident_id,
+        "wards_url": reverse("ward-layer", kwargs={"version": areas_version(), "zoom": 11}),
     }
 
 

@@ -61,6 +61,17 @@ def area_features(query: Query) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# The areas' data version: bumped by the database in the same transaction as any write to
+# geo_area (incidents migration 0010), so a URL carrying it can be cached for good.
+AREAS_VERSION_SQL = "SELECT coalesce(sum(version), 0) FROM citypin_data_version WHERE table_name = 'geo_area'"
+
+
+def areas_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(AREAS_VERSION_SQL)
+        return int(cursor.fetchone()[0])
+
+
 # Hotspots as GeoJSON: footprint polygons (SRID 4326) with counts, open share and trend.
 HOTSPOTS_SQL = f"""
 SELECT json_build_object(

@@ -127,8 +127,7 @@ def test_lasso_selects_the_reports_inside_the_drawn_rectangle(city, page, live_s
     sign_in(page, live_server, "agent")
     page.wait_for_selector(".leaflet-marker-icon")
     page.evaluate(f"""() => {{
-        const map = Object.values(window).find(v => v instanceof L.Map);
-        map.setView([{ORIGIN[1]}, {ORIGIN[0] + 0.0015}], 16, {{animate: false}});
+        window.citypinMap.setView([{ORIGIN[1]}, {ORIGIN[0] + 0.0015}], 16, {{animate: false}});
     }}""")
     page.wait_for_timeout(500)
     page.click(".leaflet-draw-draw-rectangle")

@@ -23,15 +23,22 @@
       html: '<span style="background:' + status.colour + '">' + status.symbol + "</span>"});
   };
 
-  /* Ward outlines give the map its geography even when no tile server can be reached. */
+  /* Ward outlines give the map its geography even when no tile server can be reached. They
+     come after the page's first paint, from a file the browser keeps for a year
+     (#map-text's data-wards-url carries the areas' data version). */
   function wardOutlines(map) {
     var pane = map.createPane("wards");
     pane.style.zIndex = 350;
     pane.style.pointerEvents = "none";
-    fetch("/api/v1/areas/?kind=ward&zoom=11").then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
-      if (!data) return;
-      L.geoJSON(data, {pane: "wards", interactive: false,
-                       style: {color: "#7f8c8d", weight: 1, fill: true, fillColor: "#fdfefe", fillOpacity: 0.35}}).addTo(map);
+    var node = document.getElementById("map-text");
+    var url = (node && node.dataset.wardsUrl) || "/api/v1/areas/?kind=ward&zoom=11";
+    var later = window.requestIdleCallback || function (f) { return setTimeout(f, 200); };
+    later(function () {
+      fetch(url).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+        if (!data) return;
+        L.geoJSON(data, {pane: "wards", interactive: false,
+                         style: {color: "#7f8c8d", weight: 1, fill: true, fillColor: "#fdfefe", fillOpacity: 0.35}}).addTo(map);
+      }).catch(function () {});
     });
   }
 

@@ -10,6 +10,7 @@
     var cfg = JSON.parse(document.getElementById("console-config").textContent);
     U.localizeMap(map);
     U.wardOutlines(map);
+    window.citypinMap = map;  // for the browser tests (folium's map variable is no longer global)
     var points = L.markerClusterGroup({maxClusterRadius: 45}).addTo(map);
     var cells = L.layerGroup().addTo(map);  // grid counts are already aggregated: never clustered again
     var heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.35});
