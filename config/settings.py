@@ -131,8 +131,11 @@ DATABASES = {
         os.environ.get("DATABASE_URL") or embedded_database_url(),
         engine="django.contrib.gis.db.backends.postgis",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,  # a connection the server dropped (a restart) is replaced, not used
     )
 }
+# How long a request that finds the database gone waits for it (incidents/http/outage.py).
+CITYPIN_DB_WAIT_S = float(os.environ.get("CITYPIN_DB_WAIT_S", "5"))
 # JIT compilation costs ~200 ms on PostGIS statements whose declared function costs look
 # expensive (hotspot refresh went 8× slower with it); our queries are short, so it is off.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"

@@ -6,13 +6,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from incidents.http.outage import is_outage, log_outage, outage_response
+from incidents.http.outage import is_outage
 
 
 def field_error_handler(exc, context):
-    if is_outage(exc):  # DRF catches it before DatabaseOutageMiddleware would
-        log_outage(context["request"], exc)
-        return outage_response(context["request"])
+    if is_outage(exc):  # raised on to DatabaseOutageMiddleware, which waits for the database and retries a read
+        return None
     if isinstance(exc, exceptions.ParseError):
         return Response({"body": [f"Malformed JSON: {exc.detail}"]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.UnsupportedMediaType):

@@ -1,4 +1,15 @@
-"""A database outage answers 503 with Retry-After, in the client's format, never a 500.
+"""A database outage answers 503 with Retry-After, in the client's format, never a 500; a short
+one (a restart) is ridden through.
+
+A view that finds the database gone waits for it, reconnecting with backoff (0.1 s, doubling,
+at most 1 s apart) for up to CITYPIN_DB_WAIT_S seconds. If it comes back, a read (GET, HEAD) is
+run again, once, and answered as if nothing happened; a write is not run twice here (it may
+have committed before the connection broke): it answers 503 with Retry-After: 1, and the
+client's retry with its Idempotency-Key (http/idempotency.py) is answered once. If the database
+stays away, 503 with Retry-After: RETRY_AFTER_S.
+
+A face that answers in its own format (Open311's error documents) sets
+`request.outage_response`, a function of the Retry-After seconds.
 
 The errors are those of a database that cannot be reached or went away mid-request: connection
 refused, server closed the connection, connection already closed. Django wraps psycopg2's as
@@ -9,9 +20,11 @@ directly.
 from __future__ import annotations
 
 import logging
+import time
 
 import psycopg2
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -19,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 OUTAGE_ERRORS = (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
 RETRY_AFTER_S = 30
+RETRY_SOON_S = 1  # the database is back: the client may retry at once
+SAFE_METHODS = ("GET", "HEAD")
 API_PREFIX = "/api/"
 API_MESSAGE = "The database is unavailable; try again shortly."
 
@@ -31,13 +46,37 @@ def log_outage(request: HttpRequest, exc: BaseException) -> None:
     logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
 
 
-def outage_response(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
+def wait_for_database(limit_s: float) -> bool:
+    """Reconnect with backoff until the database answers (True) or `limit_s` seconds pass."""
+    deadline, delay = time.monotonic() + limit_s, 0.1
+    while True:
+        try:
+            connection.close()  # the broken connection, if any
+        except OUTAGE_ERRORS:
+            pass
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except OUTAGE_ERRORS:
+            pass
+        if time.monotonic() + delay > deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def outage_response(request: HttpRequest, retry_after_s: int = RETRY_AFTER_S) -> HttpResponse:
+    face_response = getattr(request, "outage_response", None)
+    if face_response is not None:
+        response = face_response(retry_after_s)
+    elif request.path.startswith(API_PREFIX):
         response = JsonResponse({"database": [API_MESSAGE]}, status=503)
     else:
         # No RequestContext: its processors (messages, user) may themselves need the database.
         response = HttpResponse(render_to_string("citypin/unavailable.html"), status=503)
-    response["Retry-After"] = str(RETRY_AFTER_S)
+    response.status_code = 503
+    response["Retry-After"] = str(retry_after_s)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -53,4 +92,9 @@ class DatabaseOutageMiddleware:
         if not is_outage(exception):
             return None
         log_outage(request, exception)
-        return outage_response(request)
+        if not wait_for_database(settings.CITYPIN_DB_WAIT_S):
+            return outage_response(request)
+        if request.method in SAFE_METHODS and not getattr(request, "_citypin_retried", False):
+            request._citypin_retried = True
+            return self.get_response(request)  # the read again, on the new connection
+        return outage_response(request, RETRY_SOON_S)

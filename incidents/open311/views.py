@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents.http.idempotency import idempotent
 from incidents.http.opendata import open_data
-from incidents.http.outage import OUTAGE_ERRORS, RETRY_AFTER_S, log_outage
 from incidents.http.ratelimit import ScopedIpThrottle
 from incidents.models import ApiKey, Report
 from incidents.open311 import services
@@ -49,6 +48,9 @@ def open311(methods: tuple[str, ...] = ("GET",)) -> Callable:
         def wrapped(request: HttpRequest, *args, fmt: str = "xml", **kwargs) -> HttpResponse:
             locale = request.GET.get("locale") or (request.POST.get("locale") if request.method == "POST" else None)
             with translation.override(language(locale) if locale else translation.get_language()):
+                # during a database outage: an error document a client can read, not the site's page
+                request.outage_response = lambda retry_after_s: errors(fmt, Open311Error(503, [
+                    _("The database is unavailable; try again in %(s)s s.") % {"s": retry_after_s}]))
                 try:
                     if request.method not in methods:
                         raise Open311Error(405, [_("Use %(methods)s here.") % {"methods": " or ".join(methods)}])
@@ -56,11 +58,6 @@ def open311(methods: tuple[str, ...] = ("GET",)) -> Callable:
                     return view(request, *args, fmt=fmt, **kwargs)
                 except Open311Error as error:
                     return errors(fmt, error)
-                except OUTAGE_ERRORS as exc:  # an error document a client can read, not the site's page
-                    log_outage(request, exc)
-                    response = errors(fmt, Open311Error(503, [_("The database is unavailable; try again shortly.")]))
-                    response["Retry-After"] = str(RETRY_AFTER_S)
-                    return response
 
         return csrf_exempt(open_data(wrapped))
 

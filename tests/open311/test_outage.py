@@ -2,7 +2,7 @@
 Retry-After) in the format they asked for, never the site's HTML page."""
 
 import pytest
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from tests.http.test_outage import database_unreachable
 from tests.open311.helpers import BASE
@@ -10,6 +10,7 @@ from tests.open311.helpers import BASE
 pytestmark = pytest.mark.django_db
 
 
+@override_settings(CITYPIN_DB_WAIT_S=0.3)
 class Open311OutageTests(SimpleTestCase):
     databases = {"default"}
 
