@@ -182,6 +182,14 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "citypin@localhost")
+# The SMTP server (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend); one session
+# carries a whole share of the outbox's batch.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 # Largest request body Django reads into memory; the report API refuses larger ones with 413/400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
@@ -281,6 +289,20 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CITYPIN_SITE_URL = os.environ.get("CITYPIN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Seconds the worker sleeps when it has nothing to do.
 CITYPIN_WORKER_INTERVAL = float(os.environ.get("CITYPIN_WORKER_INTERVAL", "5"))
+# The outbox (incidents.delivery): attempts before a message is dead; the first retry's delay in
+# seconds (doubled each attempt, with jitter, up to the cap); seconds a worker holds the messages it
+# claimed (a crashed worker's come back after it); messages claimed at once; sends at once per
+# endpoint (an SMTP server, a webhook URL) in one worker; seconds a webhook may take to answer.
+CITYPIN_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CITYPIN_OUTBOX_MAX_ATTEMPTS", "8"))
+CITYPIN_OUTBOX_BACKOFF = float(os.environ.get("CITYPIN_OUTBOX_BACKOFF", "60"))
+CITYPIN_OUTBOX_BACKOFF_MAX = float(os.environ.get("CITYPIN_OUTBOX_BACKOFF_MAX", str(6 * 3600)))
+CITYPIN_OUTBOX_LEASE = float(os.environ.get("CITYPIN_OUTBOX_LEASE", "300"))
+CITYPIN_OUTBOX_BATCH = int(os.environ.get("CITYPIN_OUTBOX_BATCH", "200"))
+CITYPIN_OUTBOX_CONCURRENCY = int(os.environ.get("CITYPIN_OUTBOX_CONCURRENCY", "4"))
+CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
+# Webhooks to http:// URLs and to loopback, private and link-local addresses: for development
+# only; with DEBUG off they are refused (SSRF), also at connect time.
+CITYPIN_WEBHOOK_ALLOW_PRIVATE = env_bool("CITYPIN_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 # Seconds between the worker's hotspot refreshes (incremental; a full one runs daily).
 CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "60"))
 # Database sessions a full hotspot refresh shares its categories among (DBSCAN is one process's

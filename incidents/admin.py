@@ -1,12 +1,16 @@
+from django import forms
 from django.contrib import messages
+from django.contrib.admin import SimpleListFilter
 from django.contrib.gis import admin
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from gis.admin import MapAdmin
 from incidents.categories import save_category
+from incidents.delivery.outbox import retry_messages
+from incidents.delivery.webhook import UnsafeURL, check_url
 from incidents.models import (
     ApiKey,
     CalendarDay,
@@ -20,6 +24,7 @@ from incidents.models import (
     ResponseTemplate,
     RoutingRule,
     StaffMembership,
+    WebhookEndpoint,
 )
 
 
@@ -143,17 +148,65 @@ class ApiKeyAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)})
 
 
+class OutboxStateFilter(SimpleListFilter):
+    title = gettext_lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", gettext_lazy("pending")), ("sent", gettext_lazy("sent")),
+                ("dead", gettext_lazy("dead (given up)"))]
+
+    def queryset(self, request, queryset):
+        return {"pending": queryset.filter(sent_at__isnull=True, failed_at__isnull=True),
+                "sent": queryset.filter(sent_at__isnull=False),
+                "dead": queryset.filter(sent_at__isnull=True, failed_at__isnull=False)}.get(self.value(), queryset)
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "subject", "attempts", "sent_at", "failed_at"]
-    list_filter = ["channel"]
+    """Read-only: messages are written by the domain. Dead ones (given up after the last attempt)
+    can be sent again from here once their cause is fixed."""
+
+    list_display = ["created_at", "channel", "recipient", "subject", "attempts", "send_after", "sent_at", "failed_at",
+                    "last_error"]
+    list_filter = [OutboxStateFilter, "channel"]
     search_fields = ["recipient", "subject"]
+    actions = ["retry_now"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("incidents.change_outboxmessage")
+
+    @admin.action(description=gettext_lazy("Retry now"), permissions=["retry"])
+    def retry_now(self, request, queryset):
+        n = retry_messages(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%(n)d message will be sent again now.",
+                                            "%(n)d messages will be sent again now.", n) % {"n": n})
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            check_url(url)
+        except UnsafeURL as error:
+            raise forms.ValidationError(str(error)) from None
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """A department's system that gets signed JSON POSTs; the secret is what it verifies them with."""
+
+    form = WebhookEndpointForm
+    list_display = ["department", "url", "active"]
+    list_filter = ["active", "department"]
+    search_fields = ["url", "department__code"]
 
 
 @admin.register(ResponseTemplate)

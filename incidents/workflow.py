@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from incidents.events import bump_incident_versions, record, touch
 from incidents.models import Incident, Report, ReportEvent, Supporter
-from incidents.notices import enqueue_status_update
+from incidents.notices import Event, enqueue_department_webhooks, enqueue_status_update
 from incidents.sla import due_times
 from incidents.text import scrub_contact_details, text_problem
 
@@ -111,6 +111,8 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     bump_incident_versions([report.incident_id], **incident_change)
     if is_public:
         enqueue_status_update(report, message)
+    if to_status == S.REOPENED:  # the department's system hears of it (its staff see it in the console)
+        enqueue_department_webhooks(report, report.department, Event.REOPENED)
     return report
 
 

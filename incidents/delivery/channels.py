@@ -1,32 +1,60 @@
 """The one interface every outgoing channel implements, and the registry that maps an outbox
 row's `channel` to its sender.
 
-A channel is one module (email.py today; webhook and Open311 forwarding later): a class whose
-`send(message)` delivers one OutboxMessage and raises on any failure, so the outbox keeps the
-row with its error and retries it. Adding a channel is that module plus one line in CHANNELS.
-A channel that speaks an outside protocol keeps the protocol code (its wire format, its HTTP)
-apart from the mapping of our models onto it, as FixMyStreet's senders do."""
+A channel is one module (email.py, webhook.py; Open311 forwarding later): a subclass of
+Channel whose sender delivers one OutboxMessage and raises on any failure, so the outbox keeps
+the row with its error and retries it. Adding a channel is that module plus one line in
+CHANNELS. A channel that speaks an outside protocol keeps the protocol code (its wire format,
+its HTTP) apart from the mapping of our models onto it, as FixMyStreet's senders do.
+
+The outbox sends a batch concurrently: it groups the messages by `endpoint(message)` (one SMTP
+server, one webhook URL), runs at most CITYPIN_OUTBOX_CONCURRENCY senders per endpoint, and
+each sender is one `connection()`: an SMTP session or an HTTP keep-alive reused for its share."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from incidents.delivery.email import EmailChannel
 from incidents.models import OutboxMessage
 
+Send = Callable[[OutboxMessage], None]
 
-class Channel(Protocol):
+
+class Channel:
+    def endpoint(self, message: OutboxMessage) -> str:
+        """What the per-endpoint concurrency cap counts (one mail server, one URL...)."""
+        return message.channel
+
+    @contextmanager
+    def connection(self) -> Iterator[Send]:
+        """A sender for several messages in a row; opening it may raise (every message of its
+        share then fails with that error). The default sends each message on its own."""
+        yield self.send
+
     def send(self, message: OutboxMessage) -> None:
         """Deliver one message; raise on failure (the outbox retries it later)."""
+        raise NotImplementedError
+
+
+def delivery_id(message: OutboxMessage) -> str:
+    """The stable id of one message, the same at every attempt (Message-ID, Idempotency-Key):
+    its row and its creation time, since a restored or reset database may reuse row ids."""
+    return f"citypin-{message.pk}-{int(message.created_at.timestamp())}"
 
 
 class UnknownChannel(LookupError):
     """An outbox row names a channel this installation has no sender for."""
 
 
-CHANNELS: dict[str, Channel] = {
-    OutboxMessage.Channel.EMAIL: EmailChannel(),
-}
+def _registry() -> dict[str, Channel]:
+    from incidents.delivery.email import EmailChannel
+    from incidents.delivery.webhook import WebhookChannel
+
+    return {OutboxMessage.Channel.EMAIL: EmailChannel(), OutboxMessage.Channel.WEBHOOK: WebhookChannel()}
+
+
+CHANNELS: dict[str, Channel] = _registry()
 
 
 def channel_for(name: str) -> Channel:

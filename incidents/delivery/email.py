@@ -1,14 +1,49 @@
 """The e-mail channel: one outbox row is one plain-text message through Django's mail backend
-(SMTP in production, locmem in the tests)."""
+(SMTP in production, locmem in the tests). One connection (one SMTP session) carries a whole
+share of a batch, and every message has a Message-ID derived from its row, so a receiver (or a
+mailing list) can drop the duplicate sent again after a worker crashed before recording it."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from incidents.delivery.channels import Channel, Send, delivery_id
 from incidents.models import OutboxMessage
 
 
-class EmailChannel:
+def message_id(message: OutboxMessage) -> str:
+    domain = urlsplit(settings.CITYPIN_SITE_URL).hostname or "citypin.localhost"
+    return f"<{delivery_id(message)}@{domain}>"
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    # Django refuses a subject or address with a line break (BadHeaderError): no header injection.
+    return EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
+                        headers={"Message-ID": message_id(message), "X-Citypin-Delivery": delivery_id(message)})
+
+
+class NotAccepted(RuntimeError):
+    """The mail backend took the message but said it sent nothing."""
+
+
+class EmailChannel(Channel):
+    def endpoint(self, message: OutboxMessage) -> str:
+        return "smtp"  # one mail server for the installation
+
+    @contextmanager
+    def connection(self) -> Iterator[Send]:
+        with get_connection(fail_silently=False) as backend:  # opens the SMTP session once
+            def send(message: OutboxMessage) -> None:
+                if backend.send_messages([build_email(message)]) != 1:
+                    raise NotAccepted("the mail backend sent nothing")
+
+            yield send
+
     def send(self, message: OutboxMessage) -> None:
-        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
+        with self.connection() as send:
+            send(message)

@@ -8,22 +8,21 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from incidents.delivery.channels import CHANNELS
-from incidents.delivery.outbox import MAX_ATTEMPTS, send_pending
+from incidents.delivery.channels import CHANNELS, Channel
+from incidents.delivery.outbox import send_pending
 from incidents.intake import ReportDraft, submit_report
 from incidents.models import OutboxMessage
 from tests.world import build_world
 
 
-class FailingBackend:
+class FailingBackend(BaseEmailBackend):
     """An SMTP server that is down (the process boundary is the only place we fake)."""
-
-    def __init__(self, *args, **kwargs):
-        pass
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("smtp down")
@@ -91,17 +90,17 @@ class OutboxTests(TestCase):
         self.submit()
         OutboxMessage.objects.update(channel="fax")
         now = timezone.now()
-        for _ in range(MAX_ATTEMPTS):
+        for _ in range(settings.CITYPIN_OUTBOX_MAX_ATTEMPTS):
             self.assertEqual(send_pending(now), (0, 1))
             now += timedelta(days=1)  # past any backoff
         message = OutboxMessage.objects.get()
-        self.assertEqual(message.attempts, MAX_ATTEMPTS)
+        self.assertEqual(message.attempts, settings.CITYPIN_OUTBOX_MAX_ATTEMPTS)
         self.assertIsNotNone(message.failed_at)
         self.assertEqual(send_pending(now), (0, 0))  # given up: not tried again
         self.assertEqual(len(mail.outbox), 0)
 
     def test_each_message_goes_to_the_sender_of_its_channel(self):
-        class Recording:
+        class Recording(Channel):
             def __init__(self):
                 self.sent = []
 
@@ -156,6 +155,7 @@ def test_worker_survives_a_failed_pass(monkeypatch, caplog, settings):
         return "outbox: 1 sent, 0 failed"
 
     monkeypatch.setattr(run_worker, "run_once", flaky)
+    monkeypatch.setattr(run_worker, "start_outbox", lambda *args: None)
     settings.CITYPIN_WORKER_INTERVAL = 0
     previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     out = io.StringIO()
@@ -180,6 +180,7 @@ def test_worker_stops_on_sigterm_while_it_waits_without_another_pass(monkeypatch
 
     passes = []
     monkeypatch.setattr(run_worker, "run_once", lambda: passes.append(1) or "")
+    monkeypatch.setattr(run_worker, "start_outbox", lambda *args: None)
     settings.CITYPIN_WORKER_INTERVAL = 3600
     previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))

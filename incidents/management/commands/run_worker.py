@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from incidents.worker import run_once
+from incidents.delivery.outbox import serve
+from incidents.worker import run_once, start_outbox
 
 log = logging.getLogger("citypin.worker")
 
@@ -17,13 +18,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true")
+        parser.add_argument("--outbox-only", action="store_true",
+                            help="Only deliver the outbox (more delivery workers beside a full one).")
 
-    def handle(self, *args, once=False, **options):
+    def handle(self, *args, once=False, outbox_only=False, **options):
         # SIGTERM (systemd, `make serve`) and SIGINT end the loop after the pass under way, or at
         # once while it waits; nothing half-done is left behind (each job is its own transaction).
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
+        if outbox_only:
+            return serve(stopping, self.stdout.write)
+        outbox = None if once else start_outbox(stopping, self.stdout.write)
+        try:
+            self._loop(once, stopping)
+        finally:
+            stopping.set()
+            if outbox is not None:
+                outbox.join()  # it finishes or releases the messages in hand
+
+    def _loop(self, once: bool, stopping: threading.Event) -> None:
         while True:
             close_old_connections()  # a long-running process: drop broken or expired connections
             try:

@@ -1,0 +1,78 @@
+"""E-mail through the outbox, read in Django's locmem backend: who gets what, in which language,
+with a stable Message-ID, and never anyone else's data."""
+
+from django.core import mail
+from django.test import TestCase
+
+from incidents.delivery.outbox import send_pending
+from incidents.intake import ReportDraft, Reporter, submit_report
+from incidents.models import OutboxMessage
+from incidents.workflow import support_report, transition_report
+from tests.world import build_world
+
+REPORTER = "nguoi-bao@example.vn"
+SUPPORTER = "hang-xom@example.vn"
+OTHER = "nguoi-khac@example.vn"
+
+
+class StatusMailTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.construction.email = "construction@example.vn"
+        cls.construction.save()
+        cls.report = submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02,
+                                               attributes={"size": "large"}, description="Ổ gà",
+                                               reporter=Reporter(name="Chị Lan", email=REPORTER, phone="0909111222")))
+        support_report(cls.report, email=SUPPORTER)
+        cls.other = submit_report(ReportDraft(category_code="pothole", lon=105.73, lat=10.03,
+                                              attributes={"size": "small"}, description="Ổ gà khác",
+                                              reporter=Reporter(name="Anh Minh", email=OTHER)))
+        send_pending()  # the department notices and receipts
+        OutboxMessage.objects.all().delete()
+
+    def resolve(self):
+        mail.outbox.clear()
+        transition_report(self.report.pk, "resolved", message="Đã vá xong")
+        send_pending()
+        return {m.to[0]: m for m in mail.outbox}
+
+    def test_resolving_mails_the_reporter_and_the_supporter_each_alone(self):
+        sent = self.resolve()
+        self.assertEqual(sorted(sent), [SUPPORTER, REPORTER])
+        self.assertTrue(all(len(m.to) == 1 and not m.cc and not m.bcc for m in sent.values()))
+
+    def test_the_subject_is_in_vietnamese_and_names_the_report(self):
+        subject = self.resolve()[REPORTER].subject
+        self.assertIn(self.report.public_id, subject)
+        self.assertIn("Phản ánh", subject)
+
+    def test_the_body_says_it_in_vietnamese_first_then_english(self):
+        body = self.resolve()[REPORTER].body
+        self.assertIn("hiện ở trạng thái: đã xử lý", body)
+        self.assertLess(body.index("hiện ở trạng thái"), body.index("is now: resolved"))
+        self.assertIn("Đã vá xong", body)
+
+    def test_no_mail_carries_anyone_elses_address_name_or_phone(self):
+        for to, message in self.resolve().items():
+            text = message.body + message.subject + str(message.extra_headers)
+            for private in {REPORTER, SUPPORTER, OTHER, "Chị Lan", "0909111222", "Anh Minh"} - {to}:
+                self.assertNotIn(private, text, to)
+
+    def test_the_other_reports_reporter_gets_nothing(self):
+        self.assertNotIn(OTHER, self.resolve())
+
+    def test_each_mail_has_a_message_id_from_its_row(self):
+        sent = self.resolve()
+        row = OutboxMessage.objects.get(recipient=REPORTER)
+        expected = f"<citypin-{row.pk}-{int(row.created_at.timestamp())}@127.0.0.1>"
+        self.assertEqual(sent[REPORTER].extra_headers["Message-ID"], expected)
+        self.assertIn(f"Message-ID: {expected}", sent[REPORTER].message().as_string())
+
+    def test_a_failed_mail_is_sent_again_with_the_same_message_id(self):
+        transition_report(self.report.pk, "resolved", message="Đã vá xong")
+        row = OutboxMessage.objects.get(recipient=REPORTER)
+        OutboxMessage.objects.filter(pk=row.pk).update(attempts=2, last_error="SMTPServerDisconnected")
+        send_pending()
+        [again] = [m for m in mail.outbox if m.to == [REPORTER]]
+        self.assertEqual(again.extra_headers["Message-ID"], f"<citypin-{row.pk}-{int(row.created_at.timestamp())}@127.0.0.1>")
