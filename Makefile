@@ -51,6 +51,7 @@ bench: demo
 	@$(PY) bench/tiles.py
 	@$(PY) bench/open311.py
 	@$(PY) bench/exports.py
+	@$(PY) bench/outbox.py
 	@CITYPIN_BENCH_DB=citypin_bench_pages $(PY) bench/pages.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
