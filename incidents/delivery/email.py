@@ -1,5 +1,7 @@
-"""The e-mail channel: one outbox row is one plain-text message through Django's mail backend
-(SMTP in production, locmem in the tests). One connection (one SMTP session) carries a whole
+"""The e-mail channel: one outbox row is one message through Django's mail backend (SMTP in
+production, locmem in the tests): the text the notice rendered, and the same text as HTML
+(incidents/email/message.html: autoescaped, so a reporter's words never become markup; links
+made clickable; the English part after the Vietnamese one marked lang="en"). One connection (one SMTP session) carries a whole
 share of a batch, and every message has a Message-ID derived from its row, so a receiver (or a
 mailing list) can drop the duplicate sent again after a worker crashed before recording it."""
 
@@ -10,7 +12,8 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
 
 from incidents.delivery.channels import Channel, Send, delivery_id
 from incidents.models import OutboxMessage
@@ -21,10 +24,17 @@ def message_id(message: OutboxMessage) -> str:
     return f"<{delivery_id(message)}@{domain}>"
 
 
-def build_email(message: OutboxMessage) -> EmailMessage:
+BILINGUAL_SEPARATOR = "\n---\n\n"  # between the Vietnamese and the English text (incidents.notices)
+
+
+def build_email(message: OutboxMessage) -> EmailMultiAlternatives:
     # Django refuses a subject or address with a line break (BadHeaderError): no header injection.
-    return EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
-                        headers={"Message-ID": message_id(message), "X-Citypin-Delivery": delivery_id(message)})
+    email = EmailMultiAlternatives(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
+                                   headers={"Message-ID": message_id(message), "X-Citypin-Delivery": delivery_id(message)})
+    html = render_to_string("incidents/email/message.html", {
+        "subject": message.subject, "parts": message.body.split(BILINGUAL_SEPARATOR)})
+    email.attach_alternative(html, "text/html")
+    return email
 
 
 class NotAccepted(RuntimeError):

@@ -76,3 +76,32 @@ class StatusMailTests(TestCase):
         send_pending()
         [again] = [m for m in mail.outbox if m.to == [REPORTER]]
         self.assertEqual(again.extra_headers["Message-ID"], f"<citypin-{row.pk}-{int(row.created_at.timestamp())}@127.0.0.1>")
+
+
+class HtmlMailTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        cls.construction.email = "construction@example.vn"
+        cls.construction.save()
+
+    def test_a_mail_has_text_and_an_html_alternative_with_the_reporters_words_escaped(self):
+        submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={"size": "large"},
+                                  description='Ổ gà <script>alert(1)</script> <a href="http://x">bấm</a>'))
+        send_pending()
+        [message] = mail.outbox
+        self.assertIn("<script>alert(1)</script>", message.body)  # plain text stays as written
+        [(html, mimetype)] = message.alternatives
+        self.assertEqual(mimetype, "text/html")
+        self.assertNotIn("<script>", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
+        self.assertNotIn('<a href="http://x">', html)
+
+    def test_the_html_has_the_vietnamese_text_then_the_english_marked_as_such(self):
+        submit_report(ReportDraft(category_code="pothole", lon=105.72, lat=10.02, attributes={"size": "large"}))
+        send_pending()
+        [(html, _)] = mail.outbox[0].alternatives
+        self.assertIn('<html lang="vi">', html)
+        self.assertLess(html.index("Có phản ánh mới được chuyển đến"), html.index('lang="en"'))
+        self.assertLess(html.index('lang="en"'), html.index("A new report was routed to"))
+        self.assertIn('<a href="http://127.0.0.1:8000/console/r/', html)  # the link is clickable
