@@ -122,7 +122,7 @@ class DeadMessageTests(TestCase):
         self.client.force_login(self.admin)
         page = self.client.post("/admin/incidents/outboxmessage/", {
             "action": "retry_now", "_selected_action": [message.pk]}, follow=True)
-        self.assertContains(page, "1 message will be sent again now.")
+        self.assertContains(page, "1 thư sẽ được gửi lại ngay.")  # the admin speaks Vietnamese by default
         message.refresh_from_db()
         self.assertEqual((message.failed_at, message.attempts), (None, 0))
 
