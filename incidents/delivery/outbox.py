@@ -214,15 +214,14 @@ def serve(stop: threading.Event, on_summary=None) -> None:
                 sent, failed = send_pending(stop=stop)
                 if (sent or failed) and on_summary:
                     on_summary(f"outbox: {sent} sent, {failed} failed")
-            except Exception:  # noqa: BLE001 - a long-running loop: log, reconnect, go on
+                wait_for_work(listener, stop, settings.CITYPIN_WORKER_INTERVAL)
+            except Exception:  # noqa: BLE001 - a long-running loop (the database restarting...): log, reconnect
                 log.exception("outbox pass failed; retrying in %s s", settings.CITYPIN_WORKER_INTERVAL)
                 if listener is not None:
                     listener.close()
                 listener = None
                 connection.close()
                 stop.wait(settings.CITYPIN_WORKER_INTERVAL)
-                continue
-            wait_for_work(listener, stop, settings.CITYPIN_WORKER_INTERVAL)
     finally:
         if listener is not None:
             listener.close()
