@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from incidents.access import StaffScope
 from incidents.console.access import staff_required
 from incidents.console.charts import bar_chart, line_chart
+from incidents.delivery.outbox import dead_message_count
 from incidents.models import Report
 from incidents.read.csv import BOM, spreadsheet_safe
 from incidents.read.query import OVERDUE_SQL
@@ -143,8 +144,10 @@ def dashboard(request):
                   [(r["name"], round(100 * r["within_target"])) for r in data.rows if r["within_target"] is not None],
                   value_format="{:.0f}%", target=80, max_rows=12, more_text=_("+{n} more"), target_label=_("goal: %(n)s%%") % {"n": 80}, empty_text=_("No data")),
     ]
+    # Messages the outbox gave up on are the operations center's to notice (the admin retries them).
+    dead = dead_message_count() if scope.sees_everything else 0
     return render(request, "console/dashboard.html", {"figures": data, "charts": charts, "by": by,
-                                                      "weeks": PERIOD_WEEKS})
+                                                      "weeks": PERIOD_WEEKS, "dead_messages": dead})
 
 
 @staff_required

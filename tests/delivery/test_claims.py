@@ -174,3 +174,38 @@ class ConnectionTests(TestCase):
                 mails(4, channel="webhook", endpoint=endpoint, subject="report.routed", body="{}")
             self.assertEqual(send_pending(), (8, 0))
         self.assertEqual((one.max_in_flight, two.max_in_flight), (2, 2))
+
+
+class DashboardTests(TestCase):
+    """The operations center sees how many messages are dead on its console dashboard."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from incidents.models import StaffMembership
+        from tests.world import build_world
+
+        build_world(cls)
+        cls.operator = get_user_model().objects.create_user("operator", "op@example.vn", "pw")
+        StaffMembership.objects.create(user=cls.operator, department=cls.ioc, role="manager")
+        cls.manager = get_user_model().objects.create_user("manager", "m@example.vn", "pw")
+        StaffMembership.objects.create(user=cls.manager, department=cls.construction, role="manager")
+        [cls.dead] = mails(1, failed_at=timezone.now(), attempts=8)
+
+    def test_the_operations_center_sees_the_dead_messages_count(self):
+        self.client.force_login(self.operator)
+        page = self.client.get("/console/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(page, "1 message could not be delivered.")
+
+    def test_a_department_manager_does_not(self):
+        self.client.force_login(self.manager)
+        page = self.client.get("/console/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertNotContains(page, "could not be delivered")
+
+    def test_no_dead_message_no_notice(self):
+        OutboxMessage.objects.all().delete()
+        self.client.force_login(self.operator)
+        self.assertNotContains(self.client.get("/console/dashboard/", HTTP_ACCEPT_LANGUAGE="en"), "could not be delivered")
+
+    def test_the_notice_is_in_vietnamese_by_default(self):
+        self.client.force_login(self.operator)
+        self.assertContains(self.client.get("/console/dashboard/"), "1 thư không gửi được.")
