@@ -76,6 +76,8 @@ def report_create(request):
                 if report is not None:
                     pending.discard(request, token)
                     request.session["submitted"] = report.public_id  # this browser sees the confirmation once
+                    # Reports sent from this browser: not offered "me too" on them.
+                    request.session["mine"] = [*request.session.get("mine", [])[-49:], report.public_id]
                     return redirect("track", public_id=report.public_id)
             # Refused: what was attached waits under a new token, so it is never attached again.
             token = pending.keep(request, kept, token) if kept else ""
@@ -176,6 +178,8 @@ def track(request, public_id: str):
         "events": events, "map": render_parts(m),
         "status_style": STATUS_STYLE[report.status], "submitted": submitted,
         "can_reopen": can_reopen(report), "support_form": SupportForm(), "reopen_form": ReopenForm(),
+        "is_mine": report.public_id in request.session.get("mine", []),
+        "photos_awaiting": report.photos.filter(is_public=False).count() if submitted else 0,
         "routing_text": public_reason(report.routing, "name_en" if language() == "en" else "name_vi"),
     })
 

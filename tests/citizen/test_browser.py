@@ -52,6 +52,7 @@ def test_citizen_pins_a_pothole_sees_the_existing_report_and_supports_it(city, p
     card.locator("input[type=email]").fill("hang.xom@example.vn")
     card.locator("button.support").click()
     expect(card.locator("[role=status]")).to_contain_text(city.existing.public_id)
+    expect(card.locator(".supporter-count")).to_have_text("1 người ủng hộ")  # the card counts the support
     assert Report.objects.count() == 1
     assert Supporter.objects.get().email == "hang.xom@example.vn"
     page.goto(f"{live_server.url}/r/{city.existing.public_id}/")

@@ -19,7 +19,8 @@
     return cfg.statuses.filter(function (s) { return s.code === code; })[0] || {colour: "#555", symbol: "?", label: code};
   };
   var statusIcon = function (status) {
-    return L.divIcon({className: "status-pin", iconSize: [26, 26], iconAnchor: [13, 13],
+    // 44 px: a finger's touch target around the 24 px dot.
+    return L.divIcon({className: "status-pin", iconSize: [44, 44], iconAnchor: [22, 22],
       html: '<span style="background:' + status.colour + '">' + status.symbol + "</span>"});
   };
 
@@ -76,6 +77,22 @@
     });
   }
 
+  /* Grid cells whose counts would overlap on screen (closer than a 44 px touch target) are
+     merged into the fuller one, summing their numeric properties, so every count can be
+     tapped on its own. */
+  function separateCells(map, features) {
+    var kept = [];
+    features.slice().sort(function (a, b) { return b.properties.count - a.properties.count; }).forEach(function (f) {
+      var c = f.geometry.coordinates, at = map.latLngToLayerPoint([c[1], c[0]]);
+      var near = kept.filter(function (k) { return k.at.distanceTo(at) < 44; })[0];
+      if (!near) { kept.push({at: at, f: {type: "Feature", geometry: f.geometry, properties: Object.assign({}, f.properties)}}); return; }
+      Object.keys(f.properties).forEach(function (k) {
+        if (typeof f.properties[k] === "number") near.f.properties[k] = (near.f.properties[k] || 0) + f.properties[k];
+      });
+    });
+    return kept.map(function (k) { return k.f; });
+  }
+
   /* The public map: points from the GeoJSON API for the visible box when zoomed in,
      grid counts from the aggregate API when zoomed out. */
   function publicMap(map) {
@@ -125,12 +142,13 @@
     function showCells(data) {
       points.clearLayers(); cells.clearLayers();
       var total = 0;
-      data.features.forEach(function (f) {
+      separateCells(map, data.features).forEach(function (f) {
         var c = f.geometry.coordinates, n = f.properties.count;
         total += n;
-        var size = Math.min(56, 22 + Math.round(Math.sqrt(n) * 3));
+        var size = Math.min(56, 22 + Math.round(Math.sqrt(n) * 3)), hit = Math.max(44, size);  // 44 px to touch
         L.marker([c[1], c[0]], {
-          icon: L.divIcon({className: "cell-pin", iconSize: [size, size], html: "<span>" + n + "</span>"}),
+          icon: L.divIcon({className: "cell-pin", iconSize: [hit, hit],
+                           html: '<span style="width:' + size + "px;height:" + size + 'px">' + num(n) + "</span>"}),
           title: n + " " + cfg.text.reports + ", " + f.properties.open + " " + cfg.text.open
         }).on("click", function () { map.setView([c[1], c[0]], Math.min(map.getZoom() + 2, cfg.points_from_zoom)); })
           .addTo(cells);
@@ -425,7 +443,7 @@
         if (asked !== key) return;
         nearby.innerHTML = "";
         if (!data.features.length) { nearby.appendChild(el("p", {"class": "hint"}, cfg.text.none)); nearby.hidden = false; return; }
-        nearby.appendChild(el("h3", {}, cfg.text.similar));
+        nearby.appendChild(el("h2", {}, cfg.text.similar));
         data.features.forEach(function (f) { nearby.appendChild(card(f.properties)); });
         nearby.hidden = false;
       });
@@ -438,7 +456,9 @@
       var days = Math.floor((Date.now() - Date.parse(p.created_at)) / 86400000);
       body.appendChild(el("strong", {}, p.category.name));
       body.appendChild(el("div", {}, status.symbol + " " + status.label + " · " + p.distance_m + " " + cfg.text.m_away + " · " +
-        (days < 1 ? cfg.text.today : days + " " + cfg.text.days_old) + " · " + p.supporter_count + " " + cfg.text.supporters));
+        (days < 1 ? cfg.text.today : days + " " + cfg.text.days_old) + " · "));
+      var count = el("span", {"class": "supporter-count"}, num(p.supporter_count) + " " + cfg.text.supporters);
+      body.lastChild.appendChild(count);
       if (p.description) body.appendChild(el("p", {}, p.description.slice(0, 140)));
       var email = el("input", {type: "email", "aria-label": cfg.text.email_optional, placeholder: cfg.text.email_optional});
       var button = el("button", {type: "button", "class": "secondary support"}, cfg.text.support);
@@ -452,6 +472,7 @@
         }).then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
           .then(function (res) {
             if (res.ok) {
+              count.textContent = num(res.data.supporter_count) + " " + cfg.text.supporters;
               result.textContent = cfg.text.supported;
               var link = el("a", {href: cfg.track_url + encodeURIComponent(p.public_id) + "/"}, p.public_id);
               result.appendChild(document.createTextNode(" ")); result.appendChild(link);
@@ -501,5 +522,5 @@
 
   window.Citypin = {publicMap: publicMap, reportForm: reportForm, trackMap: trackMap,
                     util: {el: el, statusOf: statusOf, statusIcon: statusIcon, wardOutlines: wardOutlines,
-                          localizeMap: localizeMap}};
+                          localizeMap: localizeMap, separateCells: separateCells}};
 })();

@@ -32,7 +32,7 @@
     function icon(p) {
       var status = U.statusOf(cfg, p.status);
       return L.divIcon({className: "status-pin" + (p.overdue ? " overdue" : "") + (selected.has(p.id) ? " selected" : ""),
-                        iconSize: [26, 26], iconAnchor: [13, 13],
+                        iconSize: [44, 44], iconAnchor: [22, 22],  // a finger's touch target
                         html: '<span style="background:' + status.colour + '">' + status.symbol + "</span>"});
     }
     function popup(id, p) {
@@ -65,14 +65,15 @@
     function showCells(data) {
       points.clearLayers(); cells.clearLayers(); markers = {};
       var total = 0, heatPoints = [];
-      data.features.forEach(function (f) {
+      U.separateCells(map, data.features).forEach(function (f) {
         var c = f.geometry.coordinates, p = f.properties;
         total += p.count;
         heatPoints.push([c[1], c[0], Math.min(1, p.count / 10)]);
         var size = Math.min(56, 22 + Math.round(Math.sqrt(p.count) * 3));
-        var label = U.el("span", {}, p.count);
+        var label = U.el("span", {style: "width:" + size + "px;height:" + size + "px"}, p.count);
+        var hit = Math.max(44, size);  // a finger's touch target around the count
         L.marker([c[1], c[0]], {
-          icon: L.divIcon({className: "cell-pin" + (p.overdue ? " overdue" : ""), iconSize: [size, size], html: label.outerHTML}),
+          icon: L.divIcon({className: "cell-pin" + (p.overdue ? " overdue" : ""), iconSize: [hit, hit], html: label.outerHTML}),
           title: p.count + " " + cfg.text.reports + (p.overdue ? ", " + p.overdue + " " + cfg.text.overdue : "")
         }).on("click", function () { map.setView([c[1], c[0]], Math.max(map.getZoom() + 2, cfg.points_from_zoom)); })
           .addTo(cells);
