@@ -4,6 +4,7 @@ with exactly the parameters that collection takes (anything else answers 400).""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from incidents.ogc import crs as crs_
@@ -105,8 +106,10 @@ def _collection_paths(c: Collection) -> dict:
     common = [{"$ref": "#/components/parameters/f"}, {"$ref": "#/components/parameters/lang"}]
     items_params = [{"$ref": f"#/components/parameters/{name}"}
                     for name in ("bbox", "bbox-crs", "limit", "crs", "cursor")]
-    if c.time_property:
-        datetime_param = {"$ref": "#/components/parameters/datetime"}
+    if c.time_property:  # declared per collection: which time it filters on
+        datetime_param = _components()["parameters"]["datetime"] | {"description": _(
+            "An instant or an interval (RFC 3339; '..' leaves an end open), e.g. 2026-01-01/.. or "
+            "../2026-01-01T00:00:00Z, on %(property)s.") % {"property": c.time_property}}
         items_params.insert(2, datetime_param)
     for q in c.queryables:
         items_params.append(_param(q.name, str(q.description) + " " + _("Several values: separated by commas."),
@@ -150,7 +153,9 @@ def document(base_url: str) -> dict:
         "info": {"title": _("Citypin open data: OGC API – Features"), "version": "1.0.0",
                  "description": _("Public reports, incidents, hotspots and areas as OGC API – Features "
                                   "collections (Part 1 Core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS; queryables)."),
-                 "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}},
+                 "license": {"name": settings.CITYPIN_DATA_LICENSE[0],
+                             **({"url": settings.CITYPIN_DATA_LICENSE[1]} if len(settings.CITYPIN_DATA_LICENSE) > 1
+                                else {})}},
         "servers": [{"url": base_url}],
         "tags": [{"name": "server"}] + [{"name": c.id, "description": str(c.description)}
                                         for c in COLLECTIONS.values()],

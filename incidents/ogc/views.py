@@ -124,7 +124,8 @@ def landing(request: HttpRequest) -> HttpResponse:
             link(url(request, "api-docs"), "service-doc", HTML, _("The API documentation")),
             link(url(request, "conformance"), "conformance", JSON, _("Conformance classes")),
             link(url(request, "collections"), "data", JSON, _("Collections")),
-        ],
+        ] + ([link(settings.CITYPIN_DATA_LICENSE[1], "license", HTML, settings.CITYPIN_DATA_LICENSE[0])]
+             if len(settings.CITYPIN_DATA_LICENSE) > 1 else []),
     }
     return respond(request, body, "landing.html")
 
