@@ -48,8 +48,11 @@ BUFFER = 64  # tile units drawn beyond each edge (points and outlines near an ed
 POINTS_FROM_ZOOM = 14  # from this zoom on, points; below it, grid counts (the public map's threshold too)
 CELLS_PER_TILE = 8  # grid counts: 8 × 8 cells per tile, 32 screen pixels each on 256-pixel tiles
 
-# The sum of a set of tables' data versions (migration 0010); needs %(tables)s.
-VERSION_SQL = "SELECT coalesce(sum(version), 0) FROM citypin_data_version WHERE table_name = ANY(%(tables)s)"
+# The data version of a set of tables (migrations 0010 and 0017): the sum of their committed
+# versions, plus the changes this transaction made and will fold in at commit (other
+# transactions' pending changes are invisible); needs %(tables)s.
+VERSION_SQL = ("SELECT coalesce((SELECT sum(version) FROM citypin_data_version WHERE table_name = ANY(%(tables)s)), 0)"
+               " + (SELECT count(*) FROM citypin_data_change WHERE table_name = ANY(%(tables)s))")
 
 # The tile's envelope (EPSG:3857) and the box its rows are searched in (SRID 4326), with and
 # without the margin of BUFFER; need %(z)s, %(x)s, %(y)s.
@@ -110,7 +113,10 @@ GROUP BY least(floor((q.mx - %(x0)s) / %(cell_m)s), %(last_cell)s), least(floor(
 ORDER BY 1
 """
 
-# Grid counts kept by the database (citypin_tile_cell, migration 0012) for the layer
+KEPT = "layer, z, x, y, cell, category_id, n, open, sum_mx, sum_my"
+
+# Grid counts kept by the database (citypin_tile_cell, migration 0012, with the changes this
+# transaction will fold in at commit, citypin_tile_cell_delta, migration 0017) for the layer
 # %(layer)s: the tile's 64 cells, summed over categories (all, or those of %(categories)s), read
 # by primary key; a cell's point is the mean of its rows' EPSG:3857 coordinates.
 KEPT_CELLS_SQL = f"""
@@ -118,7 +124,7 @@ SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(k.sum_mx) / sum(k.n), sum(k.sum_
                     {ENVELOPE}, {EXTENT}, 0, true) AS geom,
        sum(k.n)::int AS count,
        sum(k.open)::int AS open
-FROM citypin_tile_cell k
+FROM (SELECT {KEPT} FROM citypin_tile_cell UNION ALL SELECT {KEPT} FROM citypin_tile_cell_delta) k
 WHERE k.layer = %(layer)s AND k.z = %(z)s AND k.x = %(x)s AND k.y = %(y)s AND {{categories}}
 GROUP BY k.cell
 HAVING sum(k.n) > 0

@@ -64,5 +64,6 @@ class KeptCellTests(TestCase):
     def test_an_update_that_changes_nothing_counted_leaves_the_counts(self):
         Report.objects.update(supporter_count=3)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT sum(n) FROM citypin_tile_cell WHERE layer = 'reports' AND z = 0")
+            cursor.execute("SELECT sum(n) FROM (SELECT layer, z, n FROM citypin_tile_cell UNION ALL "
+                           "SELECT layer, z, n FROM citypin_tile_cell_delta) k WHERE layer = 'reports' AND z = 0")
             self.assertEqual(cursor.fetchone()[0], 5)
