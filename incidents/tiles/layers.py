@@ -48,11 +48,12 @@ BUFFER = 64  # tile units drawn beyond each edge (points and outlines near an ed
 POINTS_FROM_ZOOM = 14  # from this zoom on, points; below it, grid counts (the public map's threshold too)
 CELLS_PER_TILE = 8  # grid counts: 8 × 8 cells per tile, 32 screen pixels each on 256-pixel tiles
 
-# The data version of a set of tables (migrations 0010 and 0017): the sum of their committed
-# versions, plus the changes this transaction made and will fold in at commit (other
-# transactions' pending changes are invisible); needs %(tables)s.
+# The data version of a set of tables (migrations 0010, 0017, 0018): the sum of their committed
+# versions, plus the changes this transaction made and will fold in at commit (found by its
+# transaction id; NULL, and none, in a transaction that wrote nothing); needs %(tables)s.
 VERSION_SQL = ("SELECT coalesce((SELECT sum(version) FROM citypin_data_version WHERE table_name = ANY(%(tables)s)), 0)"
-               " + (SELECT count(*) FROM citypin_data_change WHERE table_name = ANY(%(tables)s))")
+               " + (SELECT count(*) FROM citypin_data_change"
+               "    WHERE txid = txid_current_if_assigned() AND table_name = ANY(%(tables)s))")
 
 # The tile's envelope (EPSG:3857) and the box its rows are searched in (SRID 4326), with and
 # without the margin of BUFFER; need %(z)s, %(x)s, %(y)s.
@@ -124,7 +125,9 @@ SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(k.sum_mx) / sum(k.n), sum(k.sum_
                     {ENVELOPE}, {EXTENT}, 0, true) AS geom,
        sum(k.n)::int AS count,
        sum(k.open)::int AS open
-FROM (SELECT {KEPT} FROM citypin_tile_cell UNION ALL SELECT {KEPT} FROM citypin_tile_cell_delta) k
+FROM (SELECT {KEPT} FROM citypin_tile_cell
+      UNION ALL
+      SELECT {KEPT} FROM citypin_tile_cell_delta WHERE txid = txid_current_if_assigned()) k
 WHERE k.layer = %(layer)s AND k.z = %(z)s AND k.x = %(x)s AND k.y = %(y)s AND {{categories}}
 GROUP BY k.cell
 HAVING sum(k.n) > 0
