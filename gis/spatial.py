@@ -26,6 +26,19 @@ def snap_point(point: Point | None, precision_m: float) -> Point | None:
     return Point(x, y, srid=4326)
 
 
+# A point inside an area (ST_PointOnSurface: inside even when the area is not convex, and the
+# same for the same boundary), SRID 4326. Publishes "somewhere in this ward" as one point.
+AREA_POINT_SQL = "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(boundary) AS p FROM geo_area WHERE id = %(id)s) s"
+
+
+def area_point(area_id: int) -> Point | None:
+    """A representative point of the area (SRID 4326), or None if there is no such area."""
+    with connection.cursor() as cursor:
+        cursor.execute(AREA_POINT_SQL, {"id": area_id})
+        row = cursor.fetchone()
+    return Point(*row, srid=4326) if row else None
+
+
 # The point `metres` away from a point towards `azimuth_deg` (0 = north), on the ellipsoid.
 PROJECT_SQL = """
 SELECT ST_X(p::geometry), ST_Y(p::geometry)

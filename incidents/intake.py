@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gis.models import Area
-from gis.spatial import snap_point
+from incidents.categories import public_point
 from incidents.events import event, record_many
 from incidents.matching import Placement, incident_for, place_report, refresh_incident
 from incidents.models import Category, CategoryAttribute, ClientSubmission, Department, Photo, Report, ReportEvent
@@ -363,14 +363,15 @@ def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placeme
                  now: datetime) -> Report:
     """The report row, with its due times counted from `now`."""
     acknowledge_due_at, resolve_due_at = due_times(valid.category, now)
+    ward_id = decision.ward_id or (valid.ward.pk if valid.ward else None)
     return Report.objects.create(
         public_id=next_public_id(now),
         category=valid.category,
         location=valid.location,
-        public_location=snap_point(valid.location, valid.category.public_location_precision_m),
+        public_location=public_point(valid.location, valid.category, ward_id),
         location_accuracy_m=draft.location_accuracy_m,
         address=scrub_contact_details(draft.address.strip()),  # public: see the data dictionary
-        ward_id=decision.ward_id or (valid.ward.pk if valid.ward else None),
+        ward_id=ward_id,
         description=valid.description,
         public_description=valid.public_description,
         attributes=valid.attributes,

@@ -7,7 +7,7 @@ ward w (sql.REPORT_FROM_SQL). Nothing else of a report is public: reporter conta
 (name, e-mail, phone, IP), internal fields (priority, assignment, routing rule, notes) and
 photos awaiting approval are simply not selected here. Text is the scrubbed copy made at intake
 (text.scrub_contact_details); the point is PUBLIC_POINT, the location snapped to the category's
-public precision (metres), SRID 4326.
+public precision (metres), or the ward's point for a ward-only category, SRID 4326.
 
 geojson.py keeps the API's nested Feature shape; both read the same columns.
 """
@@ -49,14 +49,18 @@ REPORT_FIELDS: tuple[PublicField, ...] = (
     PublicField("ward", "w.code", "string", _("Code of the ward (phường/xã) the report is in, if known.")),
     PublicField("ward_name", localized("w"), "string", _("Name of that ward.")),
     PublicField("description", "r.public_description", "string",
-                _("What the citizen wrote, with phone numbers, e-mail addresses and ID numbers removed.")),
+                _("What the citizen wrote, with phone numbers, e-mail addresses, ID numbers and licence plates "
+                  "removed.")),
     PublicField("address", "r.address", "string", _("The address given, if any, scrubbed the same way.")),
     PublicField("incident", "r.incident_id", "integer",
                 _("Id of the incident (one real-world problem) the report belongs to.")),
     PublicField("supporter_count", "r.supporter_count", "integer", _("How many people said they have the same problem.")),
     PublicField("source", "r.source", "string", _("How it was reported: web, api, open311, staff or phone.")),
-    PublicField("location_precision_m", "c.public_location_precision_m", "integer",
-                _("Metres the published point was snapped to (0: exact).")),
+    PublicField("location_precision_m",
+                "CASE WHEN c.public_location_ward_only AND r.ward_id IS NOT NULL THEN NULL "
+                "ELSE c.public_location_precision_m END", "integer",
+                _("Metres the published point was snapped to (0: exact; empty: only the ward is published, "
+                  "the point is the ward's).")),
     PublicField("created_at", "r.created_at", "date-time", _("When it was reported (ISO 8601, with time zone).")),
     PublicField("updated_at", "r.updated_at", "date-time", _("When it last changed.")),
     PublicField("resolved_at", "r.resolved_at", "date-time", _("When it was resolved, if it was.")),

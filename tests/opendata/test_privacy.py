@@ -1,5 +1,6 @@
 """Privacy by construction: one report whose every private field holds a unique marker, in a
-sensitive category published at 500 m, read back through every public output that exists.
+sensitive category published at 500 m (and again in one published to its ward only), read back
+through every public output that exists.
 No marker may appear anywhere, and every published point is the snapped one.
 
 Outputs covered: the open-data CSV, GeoJSON and GeoPackage exports and the daily snapshot
@@ -21,7 +22,7 @@ from django.contrib.gis.geos import Point
 from django.test import TestCase
 from django.urls import Resolver404, resolve
 
-from gis.spatial import snap_point
+from gis.spatial import area_point, snap_point
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import ApiKey, Category, ClientSubmission, Photo, Report
 from incidents.read.snapshot import make_snapshot
@@ -58,11 +59,14 @@ def content(response) -> bytes:
 
 
 class OnePrivateReportTests(TestCase):
+    ward_only = False  # published on a 500 m grid
+
     @classmethod
     def setUpTestData(cls):
         build_world(cls)
         cls.sensitive = Category.objects.create(code="harassment", group=cls.order_group, name_vi="Quấy rối",
-                                                name_en="Harassment", public_location_precision_m=PRECISION_M)
+                                                name_en="Harassment", public_location_precision_m=PRECISION_M,
+                                                public_location_ward_only=cls.ward_only)
         markers = MARKERS
         cls.report = submit_report(ReportDraft(
             category_code="harassment", lon=LON, lat=LAT, location_accuracy_m=5,
@@ -86,7 +90,8 @@ class OnePrivateReportTests(TestCase):
                                         account_id=markers["Open311 account id"],
                                         media_url=markers["Open311 media URL"])
         cls.report.refresh_from_db()
-        snapped = snap_point(Point(LON, LAT, srid=4326), PRECISION_M)
+        snapped = (area_point(cls.ward_a.pk) if cls.ward_only  # the point is in ward A
+                   else snap_point(Point(LON, LAT, srid=4326), PRECISION_M))
         cls.snapped = (round(snapped.x, 6), round(snapped.y, 6))
 
     def markers(self) -> dict[str, str]:
@@ -207,3 +212,10 @@ class OnePrivateReportTests(TestCase):
                 request = json.loads(body)[0]
                 self.assert_no_private_key(request, url)
                 self.assert_snapped(float(request["long"]), float(request["lat"]), url)
+
+
+class WardOnlyPrivateReportTests(OnePrivateReportTests):
+    """The same report in a category published to its ward only: every output shows the ward's
+    point."""
+
+    ward_only = True
