@@ -18,7 +18,8 @@
    take seconds, one).
    Targets: view ≥ 0.9× raw throughput and ≥ 1× tipg; zoomed-out (grid count) tiles p95 under
    100 ms.
-2. The public map's data for a typical city view (1280 × 800 pixels, centred on Ninh Kiều) at
+2. Revalidation: 100 zoomed-in tiles the client holds, asked again with If-None-Match.
+3. The public map's data for a typical city view (1280 × 800 pixels, centred on Ninh Kiều) at
    zooms 12–15: what today's map loads (the GeoJSON list of /api/v1/reports/?bbox= up to 2,000
    points and, zoomed out or beyond 2,000, the grid counts of /api/v1/reports/aggregate/) beside
    the vector tiles covering the same view: bytes (raw and gzipped) and server time.
@@ -34,6 +35,7 @@ import argparse
 import contextlib
 import gzip
 import io
+import json
 import math
 import os
 import random
@@ -49,6 +51,7 @@ import _db  # noqa: E402
 
 _db.use_bench_database()
 
+import mapbox_vector_tile  # noqa: E402 (the dev extra's tile decoder, to count features)
 import psycopg2  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
@@ -109,18 +112,22 @@ class Ways:
 
             self.session = requests.Session()
 
-    def view(self, tile: Tile) -> int:
+    def get(self, tile: Tile, **headers: str) -> tuple[str, dict, bytes]:
         """Through Django's WSGI handler, as gunicorn calls it: every middleware, the request
-        signals, the open_data decorator and the view."""
+        signals, the open_data decorator and the view. Status line, headers and body."""
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/tiles/reports/{tile.z}/{tile.x}/{tile.y}.mvt",
                    "QUERY_STRING": "", "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
                    "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(),
-                   "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
-        status = []
-        response = self.handler(environ, lambda line, headers, exc_info=None: status.append(line))
+                   "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, **headers}
+        answer = []
+        response = self.handler(environ, lambda line, headers, exc_info=None: answer.append((line, dict(headers))))
         body = b"".join(response)
         response.close()
-        assert status[0][:3] in ("200", "204"), status
+        return answer[0][0], answer[0][1], body
+
+    def view(self, tile: Tile) -> int:
+        status, _, body = self.get(tile)
+        assert status[:3] in ("200", "204"), status
         return len(body)
 
     def raw_sql(self, tile: Tile) -> int:
@@ -199,6 +206,23 @@ def print_replay(tiles: list[Tile], result: dict[str, dict]) -> None:
               + (" (target < 100 ms)" if name == "view" else ""))
 
 
+def revalidation(tiles: list[Tile], ways: Ways) -> None:
+    """A client revalidating tiles it holds (If-None-Match): 304 after the data version alone."""
+    tags = {tile: ways.get(tile)[1]["ETag"] for tile in tiles}
+    full, revalidated = [], []
+    for tile in tiles:
+        start = time.perf_counter()
+        ways.view(tile)
+        full.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        status, _, _ = ways.get(tile, HTTP_IF_NONE_MATCH=tags[tile])
+        revalidated.append((time.perf_counter() - start) * 1000)
+        assert status.startswith("304"), status
+    print(f"\nRevalidating {len(tiles)} held tiles (If-None-Match, nothing changed): 304 in "
+          f"p50 {statistics.median(revalidated):.1f} / p95 {percentile(revalidated, 95):.1f} ms, against "
+          f"p50 {statistics.median(full):.1f} / p95 {percentile(full, 95):.1f} ms for the tile itself")
+
+
 def view_bbox(z: int) -> tuple[float, float, float, float]:
     """The lon/lat box of a VIEW_PX map centred on CENTRE at zoom z (web mercator)."""
     radius = 6378137.0
@@ -213,22 +237,29 @@ def view_bbox(z: int) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
-def fetch(client: Client, url: str, repeat: int = 3) -> tuple[int, int, float]:
-    """Bytes, gzipped bytes and the best server time of `repeat` GETs (seconds)."""
-    best, body = float("inf"), b""
+def fetch(client: Client, url: str, repeat: int = 3) -> tuple[int, int, float, int]:
+    """Bytes, gzipped bytes, the best server time of `repeat` GETs (seconds) and the features."""
+    best, response = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
         response = client.get(url, HTTP_ACCEPT="application/geo+json")
         best = min(best, time.perf_counter() - start)
         assert response.status_code in (200, 204), (url, response.status_code)
-        body = response.content
-    return len(body), len(gzip.compress(body, 6)) if body else 0, best
+    body = response.content
+    if not body:
+        return 0, 0, best, 0
+    if response["Content-Type"].startswith("application/vnd.mapbox-vector-tile"):
+        features = sum(len(layer["features"]) for layer in mapbox_vector_tile.decode(body).values())
+    else:
+        features = len(json.loads(body)["features"])
+    return len(body), len(gzip.compress(body, 6)), best, features
 
 
 def map_view(client: Client) -> None:
     print(f"\nThe public map's data for a {VIEW_PX[0]}×{VIEW_PX[1]} view centred on Ninh Kiều "
           "(GeoJSON as the map loads it today, against the vector tiles covering the view):")
-    print(f"  {'zoom':>4}  {'today: requests, KB, KB gzip, ms':>36}   {'tiles: requests, KB, KB gzip, ms (sum; max)':>46}")
+    print(f"  {'zoom':>4}  {'today: requests, features, KB, KB gzip, ms':>46}   "
+          f"{'tiles: requests, features, KB, KB gzip, ms (sum; max)':>56}")
     for z in range(12, 16):
         bbox = ",".join(f"{v:.6f}" for v in view_bbox(z))
         if z >= 14:  # the map asks for points first, then for counts when there are more than it shows
@@ -240,10 +271,11 @@ def map_view(client: Client) -> None:
         today = [fetch(client, url) for url in urls]
         tiles = [fetch(client, f"/tiles/reports/{t.z}/{t.x}/{t.y}.mvt")
                  for t in tiles_covering(tuple(map(float, bbox.split(","))), z)]
-        print(f"  {z:>4}  {len(today):>12} {sum(r[0] for r in today) / 1024:>8.1f} "
+        print(f"  {z:>4}  {len(today):>12} {sum(r[3] for r in today):>9} {sum(r[0] for r in today) / 1024:>8.1f} "
               f"{sum(r[1] for r in today) / 1024:>8.1f} {sum(r[2] for r in today) * 1000:>6.0f}   "
-              f"{len(tiles):>10} {sum(r[0] for r in tiles) / 1024:>8.1f} {sum(r[1] for r in tiles) / 1024:>8.1f} "
-              f"{sum(r[2] for r in tiles) * 1000:>7.0f}; {max(r[2] for r in tiles) * 1000:.0f}"
+              f"{len(tiles):>10} {sum(r[3] for r in tiles):>9} {sum(r[0] for r in tiles) / 1024:>8.1f} "
+              f"{sum(r[1] for r in tiles) / 1024:>8.1f} {sum(r[2] for r in tiles) * 1000:>7.0f}; "
+              f"{max(r[2] for r in tiles) * 1000:.0f}"
               + ("   (today: 2,000 points, then counts)" if len(today) > 1 else ""))
 
 
@@ -286,7 +318,9 @@ def main() -> None:
     _db.vacuum("incidents_incident")
     tiles = replay_tiles(args.tiles)
     with (contextlib.nullcontext(None) if args.no_tipg else tipg()) as tipg_url:
-        print_replay(tiles, replay(tiles, Ways(tipg_url)))
+        ways = Ways(tipg_url)
+        print_replay(tiles, replay(tiles, ways))
+    revalidation([t for t in dict.fromkeys(tiles) if t.z >= POINTS_FROM_ZOOM][:100], ways)
     map_view(Client())
 
 
