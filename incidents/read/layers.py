@@ -10,6 +10,7 @@ from incidents.read.cells import metres_per_pixel, parse_zoom
 from incidents.read.geojson import base_params
 from incidents.read.query import Errors, Query, bbox_sql, field_error, parse_bbox, values
 from incidents.read.sql import localized
+from incidents.read.versions import data_version
 
 # Areas as GeoJSON, simplified for display in web-mercator metres (EPSG:3857), a tolerance of
 # about half a screen pixel at the requested zoom, then returned in SRID 4326.
@@ -61,15 +62,10 @@ def area_features(query: Query) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-# The areas' data version: bumped by the database in the same transaction as any write to
-# geo_area (incidents migration 0010), so a URL carrying it can be cached for good.
-AREAS_VERSION_SQL = "SELECT coalesce(sum(version), 0) FROM citypin_data_version WHERE table_name = 'geo_area'"
-
-
 def areas_version() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(AREAS_VERSION_SQL)
-        return int(cursor.fetchone()[0])
+    """The areas' data version (read/versions.py): it rises with every committed write to
+    geo_area, so a URL carrying it can be cached for good."""
+    return data_version(["geo_area"])
 
 
 # Hotspots as GeoJSON: footprint polygons (SRID 4326) with counts, open share and trend.

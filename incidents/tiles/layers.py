@@ -42,18 +42,15 @@ from incidents.read.geojson import INCIDENT_FROM_SQL
 from incidents.read.public import INCIDENT_FIELDS, PUBLIC_POINT, REPORT_FIELDS, PublicField
 from incidents.read.query import OPEN_STATUSES, ReportQuery
 from incidents.read.sql import REPORT_FROM_SQL, localized
+from incidents.read.versions import DATA_VERSION_SQL
 
 EXTENT = 4096  # tile units per side
 BUFFER = 64  # tile units drawn beyond each edge (points and outlines near an edge)
 POINTS_FROM_ZOOM = 14  # from this zoom on, points; below it, grid counts (the public map's threshold too)
 CELLS_PER_TILE = 8  # grid counts: 8 × 8 cells per tile, 32 screen pixels each on 256-pixel tiles
 
-# The data version of a set of tables (migrations 0010, 0017, 0018): the sum of their committed
-# versions, plus the changes this transaction made and will fold in at commit (found by its
-# transaction id; NULL, and none, in a transaction that wrote nothing); needs %(tables)s.
-VERSION_SQL = ("SELECT coalesce((SELECT sum(version) FROM citypin_data_version WHERE table_name = ANY(%(tables)s)), 0)"
-               " + (SELECT count(*) FROM citypin_data_change"
-               "    WHERE txid = txid_current_if_assigned() AND table_name = ANY(%(tables)s))")
+# The data version of the layer's tables (read/versions.py); needs %(tables)s.
+VERSION_SQL = DATA_VERSION_SQL
 
 # The tile's envelope (EPSG:3857) and the box its rows are searched in (SRID 4326), with and
 # without the margin of BUFFER; need %(z)s, %(x)s, %(y)s.

@@ -27,7 +27,8 @@ from gis.tiles import MAX_ZOOM, Tile, TileError
 from incidents.http.opendata import open_data
 from incidents.read.query import ReportQuery
 from incidents.read.sql import language
-from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, VERSION_SQL, Layer
+from incidents.read.versions import data_version
+from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, Layer
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_FORMAT = "1"  # bump when the tiles' bytes change for the same data (a new field, another grid)
@@ -94,12 +95,6 @@ def cached_headers(response: HttpResponse, tag: str) -> HttpResponse:
     response["ETag"] = tag
     response["Cache-Control"] = TILE_CACHE_CONTROL
     return response
-
-
-def data_version(tables: tuple[str, ...]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL, {"tables": list(tables)})
-        return int(cursor.fetchone()[0])
 
 
 def tile_response(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
