@@ -147,3 +147,12 @@ def test_the_embedded_cluster_is_durable_and_only_the_test_database_turns_synchr
         names = {name for (name,) in cursor.fetchall()}
         assert connection.settings_dict["NAME"] in names
         assert all(name.startswith("test_") for name in names)  # never the database `make run` serves
+
+
+@pytest.mark.django_db
+def test_the_shared_cache_table_is_unlogged_so_counting_a_read_waits_for_no_disk():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'citypin_cache'")
+        assert cursor.fetchone() == ("u",)
