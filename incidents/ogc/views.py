@@ -161,6 +161,9 @@ def collection_document(request: HttpRequest, c: Collection) -> dict:
             link(url(request, "items", {"f": "html"}, collection_id=c.id), "items", HTML, _("Features as HTML")),
             link(url(request, "queryables", collection_id=c.id), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", _("Properties to filter by")),
+            # the same layer as vector tiles (OGC API - Tiles, served under /tiles/)
+            link(request.build_absolute_uri(f"/tiles/{c.id}/tiles"),
+                 "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, _("Vector tiles")),
         ],
         "itemType": "feature",
         "crs": list(crs_.supported()),
