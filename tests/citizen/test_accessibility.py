@@ -31,7 +31,7 @@ def settle(page):
 def test_the_public_map_has_no_accessibility_violation(city, page, live_server, screenshot, size):
     page.set_viewport_size(SIZES[size])
     page.goto(f"{live_server.url}/")
-    page.wait_for_function("window.citypinMap !== undefined")
+    page.wait_for_function("() => window.citypinMap !== undefined")
     expect(page.locator(".cell-pin").first).to_be_visible()
     settle(page)
     screenshot(f"a11y-public-map-{size}", full_page=False)
@@ -42,7 +42,7 @@ def test_the_public_map_has_no_accessibility_violation(city, page, live_server, 
 def test_the_public_map_zoomed_in_has_no_accessibility_violation(city, page, live_server, size):
     page.set_viewport_size(SIZES[size])
     page.goto(f"{live_server.url}/")
-    page.wait_for_function("window.citypinMap !== undefined")
+    page.wait_for_function("() => window.citypinMap !== undefined")
     page.evaluate(f"window.citypinMap.setView([{CENTER[1]}, {CENTER[0]}], 18, {{animate: false}})")
     expect(page.locator(".status-pin").first).to_be_visible()
     settle(page)

@@ -30,7 +30,7 @@ def photo(lon, lat):
 def open_form(page, live_server):
     page.goto(f"{live_server.url}/report/")
     page.wait_for_selector(".leaflet-container")
-    page.wait_for_function("window.citypinMap !== undefined")
+    page.wait_for_function("() => window.citypinMap !== undefined")
 
 
 def choose_pothole(page):
@@ -115,7 +115,7 @@ def test_public_map_shows_reports_with_escaped_popups(city, page, live_server, s
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(f"{live_server.url}/")
-    page.wait_for_function("window.citypinMap !== undefined")
+    page.wait_for_function("() => window.citypinMap !== undefined")
     expect(page.locator(".cell-pin").first).to_be_visible()  # zoomed out: counts
     screenshot("public-map-counts", full_page=False)
     page.evaluate(f"window.citypinMap.setView([{lat}, {lon}], 18)")
@@ -142,9 +142,9 @@ def test_public_map_outlines_a_hotspot(city, page, live_server, screenshot):
     refresh_hotspots(full=True)
     helper_sessions.close()
     page.goto(f"{live_server.url}/")
-    page.wait_for_function("window.citypinMap !== undefined")
+    page.wait_for_function("() => window.citypinMap !== undefined")
     page.evaluate(f"window.citypinMap.setView([{place[1]}, {place[0]}], 17, {{animate: false}})")
-    page.wait_for_function("window.citypinMap.getZoom() === 17")
+    page.wait_for_function("() => window.citypinMap.getZoom() === 17")
     page.wait_for_load_state("networkidle")
     outline = page.locator("path.leaflet-interactive[stroke='#e67e22']")
     expect(outline).to_have_count(1)

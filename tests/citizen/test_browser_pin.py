@@ -19,7 +19,7 @@ def city(transactional_db):
 def test_a_tap_zooms_to_street_level_and_names_the_ward(city, page, live_server, screenshot):
     open_form(page, live_server)
     page.click(".report .folium-map")
-    page.wait_for_function("window.citypinMap.getZoom() === 17")
+    page.wait_for_function("() => window.citypinMap.getZoom() === 17")
     expect(page.locator("#pin-status")).to_have_text("Ghim tại Phường A")
     screenshot("report-form-pin-at-street-level", full_page=False)
 
@@ -40,7 +40,7 @@ def test_the_search_box_finds_a_road_without_its_diacritics(city, page, live_ser
     expect(result).to_be_visible()
     screenshot("report-form-place-search-phone", full_page=False)
     result.click()
-    page.wait_for_function("window.citypinMap.getZoom() === 16")
+    page.wait_for_function("() => window.citypinMap.getZoom() === 16")
     lat = page.evaluate("window.citypinMap.getCenter().lat")
     assert abs(lat - 10.05) < 0.001
     expect(page.locator("#place-search [role=status]")).to_contain_text("chạm")
