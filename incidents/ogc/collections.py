@@ -121,17 +121,20 @@ class Page:
     number_matched: int | None
 
 
-def _report_where(q: ItemsQuery, params: dict) -> str:
-    """The one report query (read/query.py) with OGC's bbox and datetime; `ward` is the
-    report's ward property, so it is compared with that, exactly."""
+def _report_query(q: ItemsQuery) -> ReportQuery:
+    """The one report query (read/query.py) with the queryables it knows, OGC's bbox and datetime."""
     filters = {name: ",".join(q.filters.get(name, [])) for name in ("category", "status", "department")}
     try:
         report_query = ReportQuery.parse(filters)
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
         raise bad(name, messages[0]) from None
-    report_query = replace(report_query, bbox=q.bbox, created_after=q.start, created_before=q.end)
-    where = report_query.where(params)
+    return replace(report_query, bbox=q.bbox, created_after=q.start, created_before=q.end)
+
+
+def _report_where(q: ItemsQuery, params: dict) -> str:
+    """`ward` is the report's ward property, so it is compared with that, exactly."""
+    where = _report_query(q).where(params)
     if q.filters.get("ward"):
         params["wards"] = q.filters["ward"]
         where += " AND w.code = ANY(%(wards)s)"
@@ -139,13 +142,7 @@ def _report_where(q: ItemsQuery, params: dict) -> str:
 
 
 def _incident_where(q: ItemsQuery, params: dict) -> str:
-    filters = {name: ",".join(q.filters.get(name, [])) for name in ("category", "status", "department")}
-    try:
-        report_query = ReportQuery.parse(filters)
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise bad(name, messages[0]) from None
-    report_query = replace(report_query, bbox=q.bbox, created_after=q.start, created_before=q.end)
+    report_query = _report_query(q)
     return "i.report_count > 0 AND " + report_query.where(params, alias="i", created="first_reported_at")
 
 
