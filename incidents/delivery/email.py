@@ -30,7 +30,8 @@ BILINGUAL_SEPARATOR = "\n---\n\n"  # between the Vietnamese and the English text
 def build_email(message: OutboxMessage) -> EmailMultiAlternatives:
     # Django refuses a subject or address with a line break (BadHeaderError): no header injection.
     email = EmailMultiAlternatives(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
-                                   headers={"Message-ID": message_id(message), "X-Citypin-Delivery": delivery_id(message)})
+                                   headers={**message.headers, "Message-ID": message_id(message),
+                                            "X-Citypin-Delivery": delivery_id(message)})
     html = render_to_string("incidents/email/message.html", {
         "subject": message.subject, "parts": message.body.split(BILINGUAL_SEPARATOR)})
     email.attach_alternative(html, "text/html")

@@ -272,11 +272,15 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         WEBHOOK = "webhook", _("webhook")
+        OPEN311 = "open311", _("Open311 forwarding")
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
+    # Extra mail headers the cause asks for (List-Unsubscribe for a citizen's mail); names and
+    # values are checked by Django's mail classes at send time, so a line break cannot inject one.
+    headers = models.JSONField(default=dict, blank=True)
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="messages", help_text=_("For a webhook: where it goes."))

@@ -105,3 +105,24 @@ class HtmlMailTests(TestCase):
         self.assertLess(html.index("Có phản ánh mới được chuyển đến"), html.index('lang="en"'))
         self.assertLess(html.index('lang="en"'), html.index("A new report was routed to"))
         self.assertIn('<a href="http://127.0.0.1:8000/console/r/', html)  # the link is clickable
+
+
+class MailHeaderTests(TestCase):
+    def test_the_headers_a_notice_asks_for_go_out_with_the_mail_but_cannot_replace_the_message_id(self):
+        row = OutboxMessage.objects.create(recipient=REPORTER, subject="Chủ đề", body="Nội dung", headers={
+            "List-Unsubscribe": "<https://citypin.example/u/abc/>", "Message-ID": "<forged@example.vn>"})
+        send_pending()
+        [message] = mail.outbox
+        raw = message.message().as_string()
+        self.assertIn("List-Unsubscribe: <https://citypin.example/u/abc/>", raw)
+        self.assertNotIn("forged", raw)
+        self.assertIn(f"<citypin-{row.pk}-", message.extra_headers["Message-ID"])
+
+    def test_a_header_with_a_line_break_is_refused_and_the_message_kept_for_the_outbox_to_show(self):
+        row = OutboxMessage.objects.create(recipient=REPORTER, subject="Chủ đề", body="Nội dung",
+                                           headers={"List-Unsubscribe": "<x>\r\nBcc: victim@example.vn"})
+        send_pending()
+        self.assertEqual(mail.outbox, [])
+        row.refresh_from_db()
+        self.assertIsNone(row.sent_at)
+        self.assertIn("newline", row.last_error.lower())
