@@ -300,6 +300,18 @@ CITYPIN_OUTBOX_LEASE = float(os.environ.get("CITYPIN_OUTBOX_LEASE", "300"))
 CITYPIN_OUTBOX_BATCH = int(os.environ.get("CITYPIN_OUTBOX_BATCH", "200"))
 CITYPIN_OUTBOX_CONCURRENCY = int(os.environ.get("CITYPIN_OUTBOX_CONCURRENCY", "4"))
 CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
+# Area alerts (incidents/alerts.py): subscriptions (confirmed or awaiting confirmation) one
+# address may hold; days a confirmation link stays valid; a circle's radius bounds in metres; a
+# drawn area's largest size in km² and most vertices; subscribe attempts per IP per hour; the
+# hour (UTC) after which the worker sends the daily digests.
+CITYPIN_ALERT_MAX_PER_ADDRESS = int(os.environ.get("CITYPIN_ALERT_MAX_PER_ADDRESS", "10"))
+CITYPIN_ALERT_CONFIRM_DAYS = int(os.environ.get("CITYPIN_ALERT_CONFIRM_DAYS", "7"))
+CITYPIN_ALERT_RADIUS_MIN = int(os.environ.get("CITYPIN_ALERT_RADIUS_MIN", "50"))
+CITYPIN_ALERT_RADIUS_MAX = int(os.environ.get("CITYPIN_ALERT_RADIUS_MAX", "5000"))
+CITYPIN_ALERT_MAX_AREA_KM2 = float(os.environ.get("CITYPIN_ALERT_MAX_AREA_KM2", "100"))
+CITYPIN_ALERT_MAX_VERTICES = int(os.environ.get("CITYPIN_ALERT_MAX_VERTICES", "200"))
+CITYPIN_ALERT_SUBSCRIBE_RATE = os.environ.get("CITYPIN_ALERT_SUBSCRIBE_RATE", "20/hour")
+CITYPIN_ALERT_DIGEST_HOUR = int(os.environ.get("CITYPIN_ALERT_DIGEST_HOUR", "0"))
 # Webhooks to http:// URLs and to loopback, private and link-local addresses: for development
 # only; with DEBUG off they are refused (SSRF), also at connect time.
 CITYPIN_WEBHOOK_ALLOW_PRIVATE = env_bool("CITYPIN_WEBHOOK_ALLOW_PRIVATE", DEBUG)
