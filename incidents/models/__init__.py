@@ -14,6 +14,7 @@ from incidents.models.config import (
 )
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
+from incidents.models.messaging import DigestRun, MessageTemplate, Notice, NotificationRule, Unsubscription
 from incidents.models.reports import (  # noqa: F401 (migrations)
     ClientSubmission,
     OutboxMessage,
@@ -30,5 +31,5 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 __all__ = [
     "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
-    "WebhookEndpoint",
+    "WebhookEndpoint", "DigestRun", "MessageTemplate", "Notice", "NotificationRule", "Unsubscription",
 ]

@@ -166,6 +166,8 @@ class Supporter(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supporters")
     email = models.EmailField(_("e-mail"), blank=True)  # private, like the reporter's
     browser = models.CharField(max_length=64, blank=True)  # a random id in a cookie of the supporter's browser
+    # The language the supporter used (vi, en; "" unknown): the mail they follow is in it.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
