@@ -12,6 +12,7 @@ from incidents.models.config import (
     RoutingRule,
     StaffMembership,
 )
+from incidents.models.forwarding import Open311Endpoint, Open311Forward, Open311Service
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
 from incidents.models.messaging import DigestRun, MessageTemplate, Notice, NotificationRule, Unsubscription
@@ -32,4 +33,5 @@ __all__ = [
     "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
     "WebhookEndpoint", "DigestRun", "MessageTemplate", "Notice", "NotificationRule", "Unsubscription",
+    "Open311Endpoint", "Open311Forward", "Open311Service",
 ]
