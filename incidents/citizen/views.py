@@ -4,11 +4,13 @@ service or selector, and render; the rules live in services.py and workflow.py."
 from __future__ import annotations
 
 import json
+import re
+import secrets
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -22,6 +24,7 @@ from incidents.citizen import pending
 from incidents.citizen.forms import ReopenForm, ReportForm, SupportForm
 from incidents.citizen.layers import ward_layer_url
 from incidents.http.browser import browser_id
+from incidents.http.idempotency import once
 from incidents.http.presentation import STATUS_STYLE, statuses
 from incidents.http.ratelimit import ReopenThrottle, ReportSubmitThrottle, SupportThrottle, allowed
 from incidents.intake import ReportDraft, Reporter, submit_report
@@ -58,6 +61,22 @@ def public_map(request):
 
 
 def report_create(request):
+    """The report form. Each rendering carries a one-time submission token: sending the same
+    page twice (a double tap, a resend after a lost answer) creates one report, and the second
+    send is redirected to it like the first."""
+    throttled = request.method == "POST" and not allowed(request, ReportSubmitThrottle)
+    submission = request.POST.get("submission", "") if request.method == "POST" else ""
+    if not VALID_SUBMISSION.match(submission):
+        return _report_form(request, throttled, secrets.token_urlsafe(24))
+    return once("web-report", submission, submission, lambda: _report_form(request, throttled, submission),
+                refuse=lambda message: HttpResponseBadRequest(message),
+                succeeded=lambda response: response.status_code == 302)
+
+
+VALID_SUBMISSION = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24)
+
+
+def _report_form(request, throttled: bool, submission: str):
     categories = active_categories()
     wards = list(Area.objects.filter(kind=Area.Kind.WARD).order_by(by_name()))
     form = ReportForm(request.POST or None, request.FILES or None, categories=categories, wards=wards)
@@ -65,7 +84,7 @@ def report_create(request):
     token = request.POST.get("photo_token", "") if request.method == "POST" else ""
     kept = pending.load(request, token)
     if request.method == "POST":
-        if not allowed(request, ReportSubmitThrottle):
+        if throttled:
             form.add_error(None, _("Too many reports from your connection. Please try again in an hour."))
         elif form.data.get("website"):
             form.add_error(None, _("This report could not be accepted."))
@@ -107,7 +126,7 @@ def report_create(request):
         "wards_url": ward_layer_url(),
         "form": form, "map": render_parts(m), "config": config, "attribute_sets": form.bound_attribute_sets(),
         "error_summary": form.error_summary() if form.is_bound else [], "photo_token": token if kept else "",
-        "kept_photos": [k.name for k in kept]})
+        "kept_photos": [k.name for k in kept], "submission": submission})
 
 
 def _photos(request, form: ReportForm, kept: list[pending.KeptPhoto], token: str) -> list[pending.KeptPhoto]:

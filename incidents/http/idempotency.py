@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,7 +74,21 @@ def idempotent(request: HttpRequest, scope: str, write: Callable[[], HttpRespons
         return write()
     if not VALID_KEY.match(key):
         return refuse(_("Idempotency-Key: 1 to 200 printable ASCII characters without spaces, e.g. a UUID."))
-    wanted = fingerprint(request)
+    response = once(scope, key, fingerprint(request), write, refuse)
+    response[HEADER] = key
+    return response
+
+
+def _succeeded(response: HttpResponse) -> bool:
+    return 200 <= response.status_code < 300
+
+
+def once(scope: str, key: str, wanted: str, write: Callable[[], HttpResponse],
+         refuse: Callable[[str], HttpResponse],
+         succeeded: Callable[[HttpResponse], bool] = _succeeded) -> HttpResponse:
+    """`write()` run at most once for (scope, key): a second call with the same key and
+    fingerprint `wanted` gets the first answer back. Only an answer that `succeeded` is kept,
+    in the transaction of the write itself; any other answer rolls back what `write()` did."""
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -84,13 +98,12 @@ def idempotent(request: HttpRequest, scope: str, write: Callable[[], HttpRespons
         if claimed is None:
             return _replay(scope, key, wanted, refuse)
         response = write()
-        if not 200 <= response.status_code < 300:
+        if not succeeded(response):
             transaction.set_rollback(True)  # nothing was written; the retry runs again
             return response
         IdempotencyRecord.objects.filter(pk=claimed[0]).update(
             status=response.status_code, content_type=response.get("Content-Type", ""),
             body=response.content, location=response.get("Location", ""))
-        response[HEADER] = key
         return response
 
 
@@ -101,9 +114,12 @@ def _replay(scope: str, key: str, wanted: str, refuse: Callable[[str], HttpRespo
                             "request."))
         response.status_code = 422
         return response
-    response = HttpResponse(bytes(record.body), status=record.status, content_type=record.content_type)
-    if record.location:
-        response["Location"] = record.location
-    response[HEADER] = key
+    if 300 <= record.status < 400:  # the web form's redirect to what it created
+        response = HttpResponseRedirect(record.location)
+        response.status_code = record.status
+    else:
+        response = HttpResponse(bytes(record.body), status=record.status, content_type=record.content_type)
+        if record.location:
+            response["Location"] = record.location
     response["Idempotent-Replayed"] = "true"
     return response

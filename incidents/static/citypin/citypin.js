@@ -215,7 +215,7 @@
      way; after a refused submission the server keeps them. The confirmation page clears both. */
   var DRAFT_KEY = "citypin:report-draft", CONTACT_KEY = "citypin:report-contact", DRAFT_DAYS = 7;
   var CONTACT = ["name", "email", "phone"];
-  var NOT_DRAFTED = ["csrfmiddlewaretoken", "website", "photos", "photo_token", "drop_photos"];
+  var NOT_DRAFTED = ["csrfmiddlewaretoken", "submission", "website", "photos", "photo_token", "drop_photos"];
   function store(kind) {
     try { var s = window[kind]; s.setItem("citypin:probe", "1"); s.removeItem("citypin:probe"); return s; }
     catch (e) { return null; }  // private mode, storage disabled or full: the form still works
