@@ -22,6 +22,7 @@ urlpatterns = [
     path("ogc/", include("incidents.ogc.urls")),
     path("tiles/", include("incidents.tiles.urls")),
     path("open-data/", include("incidents.opendata.urls")),
+    path("feeds/", include("incidents.feeds.urls")),
     path("data.json", data_json, name="data-json"),  # the open-data catalogue where harvesters look for it
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

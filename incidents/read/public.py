@@ -80,6 +80,11 @@ REPORT_PROPERTIES_SQL = "json_build_object(" + ", ".join(f"'{f.name}', {f.sql}" 
 # Public photos of a report: only those staff approved.
 PUBLIC_PHOTOS_WHERE = "ph.report_id = r.id AND ph.is_public"
 
+# A report's public timeline: the events (incidents_reportevent e) that tell the public something
+# (received, a status change, a reply) and that were written public; an internal note never is.
+PUBLIC_EVENT_KINDS = ("created", "status_changed", "comment")
+PUBLIC_EVENTS_WHERE = "e.is_public AND e.kind = ANY(%(public_event_kinds)s)"  # needs public_event_kinds
+
 
 # The public fields of an incident i (one real-world problem) joined with its category c and
 # department d (geojson.INCIDENT_FROM_SQL), flat, for open data; its point is i.PUBLIC_POINT.
