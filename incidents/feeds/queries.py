@@ -1,5 +1,5 @@
-"""What the feeds read: the latest public reports of a ward or a category, and one report's public
-timeline, each in ONE SQL query that also says whether the ward, category or report exists.
+"""What the feeds read: the latest public reports of a ward, a category or a drawn area, and one
+report's public timeline, each in ONE SQL query that also says whether the target exists.
 
 Everything selected comes from the public projection (read/public.py): the public id, status,
 category and ward names in the language asked, the scrubbed description and address, the times,
@@ -65,8 +65,7 @@ REPORT_ENTRY_COLUMNS = ", ".join([
 N_REPORT_COLUMNS = 11
 
 
-# The newest public reports whose {match} (a column of r) is the target's id, target first.
-# SRID 4326 for the point; no distance involved.
+# The newest public reports of the target (the row `t` of {target}) by {where}, target first.
 LATEST_REPORTS_SQL = f"""
 WITH target AS ({{target}})
 SELECT t.name, e.*
@@ -74,7 +73,7 @@ FROM target t
 LEFT JOIN LATERAL (
     SELECT {REPORT_ENTRY_COLUMNS}
     {REPORT_FROM_SQL}
-    WHERE r.{{match}} = t.id
+    WHERE {{where}}
     ORDER BY r.created_at DESC, r.id DESC
     LIMIT %(limit)s
 ) e ON TRUE
@@ -82,11 +81,18 @@ LEFT JOIN LATERAL (
 
 WARD_SQL = LATEST_REPORTS_SQL.format(
     target=f"SELECT a.id, {localized('a')} AS name FROM geo_area a WHERE a.kind = %(ward_kind)s AND a.code = %(code)s",
-    match="ward_id")
+    where="r.ward_id = t.id")
 
 CATEGORY_SQL = LATEST_REPORTS_SQL.format(
     target=f"SELECT k.id, {localized('k')} AS name FROM incidents_category k WHERE k.code = %(code)s",
-    match="category_id")
+    where="r.category_id = t.id")
+
+# A drawn area (incidents_drawnarea, by its public slug): the reports whose PUBLIC point is in
+# its polygon, as area alerts match them (ST_Intersects: on the outline counts), both SRID 4326;
+# the GiST index of the point or the created_at keyset, as the planner finds cheaper.
+AREA_SQL = LATEST_REPORTS_SQL.format(
+    target="SELECT da.id, da.slug AS name, da.geom FROM incidents_drawnarea da WHERE da.slug = %(code)s",
+    where=f"ST_Intersects(t.geom, r.{PUBLIC_POINT})")
 
 # One report (public fields, public point) and its newest public events.
 TIMELINE_SQL = f"""
@@ -128,6 +134,11 @@ def ward_reports(code: str, lang: str) -> tuple[str, list[ReportRow]] | None:
 def category_reports(code: str, lang: str) -> tuple[str, list[ReportRow]] | None:
     """The category's name and its newest public reports; None if no category has that code."""
     return _latest(CATEGORY_SQL, code, lang)
+
+
+def area_reports(slug: str, lang: str) -> tuple[str, list[ReportRow]] | None:
+    """The drawn area's slug and the newest public reports in it; None if no area has that slug."""
+    return _latest(AREA_SQL, slug, lang)
 
 
 def report_timeline(public_id: str, lang: str) -> tuple[ReportRow, list[EventRow]] | None:

@@ -1,5 +1,6 @@
-"""The feeds face: Atom feeds of new public reports in a ward or a category, and of one report's
-public updates, for feed readers, newsrooms and neighbours.
+"""The feeds face: Atom feeds of new public reports in a ward, a category or an area drawn on the
+map (DrawnArea, by its public slug), and of one report's public updates, for feed readers,
+newsrooms and neighbours.
 
 Each view parses (the language: ?lang=vi|en, else Accept-Language or the language cookie,
 Vietnamese by default), reads through queries.py (one SQL query over the public projection),
@@ -140,6 +141,15 @@ def category_feed(request: HttpRequest, lang: str, code: str) -> Feed | None:
         return None
     name, rows = found
     return _reports_feed(request, lang, _("New reports: %(category)s") % {"category": name}, rows)
+
+
+@feed_view
+def area_feed(request: HttpRequest, lang: str, slug: str) -> Feed | None:
+    found = queries.area_reports(slug, lang)
+    if found is None:
+        return None
+    name, rows = found
+    return _reports_feed(request, lang, _("New reports in the drawn area %(id)s") % {"id": name}, rows)
 
 
 def _event_title(event: EventRow) -> str:

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import feedparser
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from incidents.feeds import queries
 from incidents.intake import ReportDraft, submit_report
+from incidents.models import DrawnArea, Report
 from incidents.triage import add_note, reply_to_report
 from incidents.workflow import transition_report
 from tests.world import build_world
@@ -46,6 +48,9 @@ class FeedTests(TestCase):
         transition_report(cls.first.pk, "acknowledged", actor=cls.staff, message="Đã tiếp nhận")
         add_note(cls.first.pk, "Ghi chú nội bộ", actor=cls.staff)
         reply_to_report(cls.first.pk, "Sẽ sửa trong tuần", actor=cls.staff)
+        # around the first two reports (lon 105.72–105.73, lat 10.02–10.03), not the one in ward B
+        cls.area = DrawnArea.objects.create(geom=Polygon.from_bbox((105.715, 10.015, 105.735, 10.035)))
+        cls.empty_area = DrawnArea.objects.create(geom=Polygon.from_bbox((105.701, 10.09, 105.702, 10.091)))
 
     def fetch(self, url: str, **headers):
         response = self.client.get(url, HTTP_ACCEPT_ENCODING="identity", **headers)
@@ -78,6 +83,14 @@ class FeedTests(TestCase):
                          [f"http://testserver/r/{r.public_id}/" for r in (self.in_b, self.first)])
         self.assertEqual(feed.entries[0].tags[0].term, "pothole")
 
+    def test_a_drawn_area_feed_lists_the_reports_inside_it_newest_first(self):
+        feed = self.parse(f"/feeds/areas/{self.area.slug}.atom")
+        self.assertEqual([e.link for e in feed.entries],
+                         [f"http://testserver/r/{r.public_id}/" for r in (self.second, self.first)])
+
+    def test_a_drawn_area_with_no_reports_gives_an_empty_valid_feed(self):
+        self.assertEqual(self.parse(f"/feeds/areas/{self.empty_area.slug}.atom").entries, [])
+
     def test_a_report_feed_lists_its_public_updates_newest_first(self):
         feed = self.parse(f"/feeds/reports/{self.first.public_id}.atom")
         self.assertEqual([e.summary for e in feed.entries], ["Sẽ sửa trong tuần", "Đã tiếp nhận", "Đã nhận phản ánh"])
@@ -98,10 +111,19 @@ class FeedTests(TestCase):
 
     def test_each_feed_is_one_sql_query(self):
         for read in (lambda: queries.ward_reports("A", "vi"), lambda: queries.category_reports("pothole", "vi"),
+                     lambda: queries.area_reports(self.area.slug, "vi"),
                      lambda: queries.report_timeline(self.first.public_id, "vi")):
             with CaptureQueriesContext(connection) as captured:
                 read()
             self.assertEqual(len(captured), 1)
+
+    def test_a_report_taken_down_disappears_from_its_feeds(self):
+        gone = report("pothole", 105.74, 10.04, 20, "Phản ánh sẽ bị gỡ", size="small")
+        self.assertIn(gone.public_id, self.fetch("/feeds/wards/A.atom").content.decode())
+        Report.objects.filter(pk=gone.pk).delete()  # an administrator removes it
+        self.assertNotIn(gone.public_id, self.fetch("/feeds/wards/A.atom").content.decode())
+        self.assertNotIn(gone.public_id, self.fetch("/feeds/categories/pothole.atom").content.decode())
+        self.assertEqual(self.client.get(f"/feeds/reports/{gone.public_id}.atom").status_code, 404)
 
     # The Atom document
 
@@ -206,6 +228,9 @@ class FeedTests(TestCase):
 
     def test_an_unknown_category_is_404(self):
         self.assertEqual(self.client.get("/feeds/categories/nope.atom").status_code, 404)
+
+    def test_an_unknown_drawn_area_is_404(self):
+        self.assertEqual(self.client.get("/feeds/areas/nope-nope-nop.atom").status_code, 404)
 
     def test_an_unknown_report_is_404(self):
         self.assertEqual(self.client.get("/feeds/reports/CT-2000-999999.atom").status_code, 404)

@@ -6,7 +6,8 @@ No marker may appear anywhere, and every published point is the snapped one.
 Outputs covered: the open-data CSV, GeoJSON and GeoPackage exports and the daily snapshot
 (GeoPackage and gzipped CSV); the public API (list and detail); the public map and tracking
 pages; OGC API Features items (JSON and HTML, list and one item); a decoded vector tile of the
-reports layer; Open311 requests (JSON and XML, list and one request). A face that is not there
+reports layer; Open311 requests (JSON and XML, list and one request); the Atom feeds of its
+ward, its category and the report itself. A face that is not there
 (its URL does not resolve) is skipped with its name, so the test grows with the faces.
 """
 
@@ -212,6 +213,19 @@ class OnePrivateReportTests(TestCase):
                 request = json.loads(body)[0]
                 self.assert_no_private_key(request, url)
                 self.assert_snapped(float(request["long"]), float(request["lat"]), url)
+
+    def test_atom_feeds_of_the_ward_category_and_report_publish_no_private_data(self):
+        from xml.etree import ElementTree
+
+        for url in ("/feeds/wards/A.atom", "/feeds/categories/harassment.atom",
+                    f"/feeds/reports/{self.report.public_id}.atom"):
+            body = self.get(url, "feeds")
+            self.assert_no_marker(body, url)
+            points = [p.text for p in ElementTree.fromstring(body).iter("{http://www.georss.org/georss}point")]
+            self.assertTrue(points, url)
+            for point in points:
+                lat, lon = map(float, point.split())
+                self.assert_snapped(lon, lat, url)
 
 
 class WardOnlyPrivateReportTests(OnePrivateReportTests):
