@@ -210,6 +210,7 @@ REST_FRAMEWORK = {
         "report_submit": os.environ.get("REPORT_SUBMIT_RATE", "30/hour"),
         "report_support": os.environ.get("REPORT_SUPPORT_RATE", "60/hour"),
         "report_reopen": os.environ.get("REPORT_REOPEN_RATE", "10/hour"),
+        "alert_subscribe": os.environ.get("ALERT_SUBSCRIBE_RATE", "20/hour"),
         # anonymous open-data reads (OGC API, tiles, exports, Open311 GET), per IP
         "open_data_read": os.environ.get("OPEN_DATA_READ_RATE", "1200/min"),
         # reports one Open311 client application (one api_key) may post
@@ -302,16 +303,15 @@ CITYPIN_OUTBOX_CONCURRENCY = int(os.environ.get("CITYPIN_OUTBOX_CONCURRENCY", "4
 CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
 # Area alerts (incidents/alerts.py): subscriptions (confirmed or awaiting confirmation) one
 # address may hold; days a confirmation link stays valid; a circle's radius bounds in metres; a
-# drawn area's largest size in km² and most vertices; subscribe attempts per IP per hour; the
-# hour (UTC) after which the worker sends the daily digests.
+# drawn area's largest size in km² and most vertices; the hour (TIME_ZONE) from which the worker
+# sends the daily digests. Subscribe attempts per IP: REST_FRAMEWORK's "alert_subscribe" rate.
 CITYPIN_ALERT_MAX_PER_ADDRESS = int(os.environ.get("CITYPIN_ALERT_MAX_PER_ADDRESS", "10"))
 CITYPIN_ALERT_CONFIRM_DAYS = int(os.environ.get("CITYPIN_ALERT_CONFIRM_DAYS", "7"))
 CITYPIN_ALERT_RADIUS_MIN = int(os.environ.get("CITYPIN_ALERT_RADIUS_MIN", "50"))
 CITYPIN_ALERT_RADIUS_MAX = int(os.environ.get("CITYPIN_ALERT_RADIUS_MAX", "5000"))
 CITYPIN_ALERT_MAX_AREA_KM2 = float(os.environ.get("CITYPIN_ALERT_MAX_AREA_KM2", "100"))
 CITYPIN_ALERT_MAX_VERTICES = int(os.environ.get("CITYPIN_ALERT_MAX_VERTICES", "200"))
-CITYPIN_ALERT_SUBSCRIBE_RATE = os.environ.get("CITYPIN_ALERT_SUBSCRIBE_RATE", "20/hour")
-CITYPIN_ALERT_DIGEST_HOUR = int(os.environ.get("CITYPIN_ALERT_DIGEST_HOUR", "0"))
+CITYPIN_ALERT_DIGEST_HOUR = int(os.environ.get("CITYPIN_ALERT_DIGEST_HOUR", "7"))
 # Webhooks to http:// URLs and to loopback, private and link-local addresses: for development
 # only; with DEBUG off they are refused (SSRF), also at connect time.
 CITYPIN_WEBHOOK_ALLOW_PRIVATE = env_bool("CITYPIN_WEBHOOK_ALLOW_PRIVATE", DEBUG)

@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gis.models import Area
+from incidents.alerts import enqueue_area_alerts
 from incidents.categories import public_point
 from incidents.events import event, record_many
 from incidents.matching import Placement, incident_for, place_report, refresh_incident
@@ -245,6 +246,7 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     if notify:
         enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
         enqueue_reporter_receipt(report)
+        enqueue_area_alerts(report)  # public from now: the subscribers of its area hear of it
     return report
 
 

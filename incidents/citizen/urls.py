@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.citizen import layers, views
+from incidents.citizen import alerts, layers, views
 
 urlpatterns = [
     path("", views.public_map, name="map"),
@@ -11,4 +11,8 @@ urlpatterns = [
     path("map/wards-<int:version>-<int:zoom>.geojson", layers.ward_layer, name="ward-layer"),
     path("photos/<uuid:uuid>/", views.photo, name="photo"),
     path("photos/<uuid:uuid>/thumbnail/", views.photo, {"thumbnail": True}, name="photo-thumbnail"),
+    path("alerts/", alerts.subscribe, name="alerts"),
+    path("alerts/sent/", alerts.sent, name="alert-sent"),
+    path("alerts/confirm/<str:token>/", alerts.confirm, name="alert-confirm"),
+    path("alerts/unsubscribe/<str:token>/", alerts.unsubscribe, name="alert-unsubscribe"),
 ]

@@ -37,6 +37,10 @@ class ReopenThrottle(ScopedIpThrottle):
     scope = "report_reopen"
 
 
+class AlertSubscribeThrottle(ScopedIpThrottle):
+    scope = "alert_subscribe"
+
+
 def allowed(request, throttle: type[ScopedIpThrottle]) -> bool:
     """For plain Django views: True if this request is within the limit (and counts it)."""
     return throttle().allow_request(request, None)

@@ -1,0 +1,179 @@
+"""Immediate alerts: a new public report is matched in SQL against the confirmed immediate
+subscriptions (ward, circle on the ellipsoid, drawn polygon; category filter) and one mail per
+match is queued in the intake's transaction. Points placed by hand in tests.world's world."""
+
+from django.conf import settings
+from django.core import mail
+from django.test import TestCase
+
+from incidents.delivery.outbox import send_pending
+from incidents.models import Category, OutboxMessage
+from tests.alerts.helpers import SQUARE_IN_A, in_ward, reported, subscribed
+from tests.world import build_world, project
+
+
+def alert_mails(to: str = "lan@example.vn") -> list[OutboxMessage]:
+    # Confirmation mails are not alerts; an alert names a report.
+    return list(OutboxMessage.objects.filter(recipient=to, report__isnull=False))
+
+
+class WardMatchTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_a_report_in_the_ward_is_mailed_to_its_subscriber(self):
+        in_ward(self.ward_a)
+        report = reported(105.72, 10.02)
+        self.assertEqual([m.report for m in alert_mails()], [report])
+
+    def test_a_report_in_another_ward_is_not(self):
+        in_ward(self.ward_a)
+        reported(105.77, 10.02)
+        self.assertEqual(alert_mails(), [])
+
+    def test_nothing_is_mailed_before_the_subscription_is_confirmed(self):
+        in_ward(self.ward_a, confirm=False)
+        reported(105.72, 10.02)
+        self.assertEqual(alert_mails(), [])
+
+    def test_a_daily_subscription_gets_no_immediate_mail(self):
+        in_ward(self.ward_a, frequency="daily")
+        reported(105.72, 10.02)
+        self.assertEqual(alert_mails(), [])
+
+    def test_a_category_subscription_ignores_other_categories(self):
+        in_ward(self.ward_a, category="pothole")
+        reported(105.72, 10.02, category="encroachment")
+        self.assertEqual(alert_mails(), [])
+
+    def test_a_category_subscription_gets_its_category(self):
+        in_ward(self.ward_a, category="encroachment")
+        reported(105.72, 10.02, category="encroachment")
+        self.assertEqual(len(alert_mails()), 1)
+
+    def test_each_matching_subscriber_gets_one_mail(self):
+        in_ward(self.ward_a)
+        in_ward(self.ward_a, email="minh@example.vn")
+        in_ward(self.ward_b, email="hoa@example.vn")
+        reported(105.72, 10.02)
+        people = ["lan@example.vn", "minh@example.vn", "hoa@example.vn"]
+        self.assertEqual(sorted(OutboxMessage.objects.filter(report__isnull=False, recipient__in=people)
+                                .values_list("recipient", flat=True)), ["lan@example.vn", "minh@example.vn"])
+
+
+class CircleMatchTests(TestCase):
+    """A circle of 300 m around (105.72, 10.02): a point 290 m away is in, 310 m away is out,
+    measured on the ellipsoid (tests.world.project)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def setUp(self):
+        subscribed(kind="circle", lat="10.02", lon="105.72", radius_m="300")
+
+    def test_a_report_290_m_from_the_centre_is_mailed(self):
+        reported(*project(105.72, 10.02, 290, 45))
+        self.assertEqual(len(alert_mails()), 1)
+
+    def test_a_report_310_m_from_the_centre_is_not(self):
+        reported(*project(105.72, 10.02, 310, 45))
+        self.assertEqual(alert_mails(), [])
+
+    def test_a_report_just_inside_the_edge_between_the_reach_polygons_corners_is_mailed(self):
+        # The reach polygon's corners are every 11.25°; halfway between two is where a polygon
+        # drawn through points on the circle would cut inside it.
+        reported(*project(105.72, 10.02, 298, 5.625))
+        self.assertEqual(len(alert_mails()), 1)
+
+
+class DrawnAreaMatchTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def setUp(self):
+        subscribed(kind="drawn", area=SQUARE_IN_A)
+
+    def test_a_report_inside_the_drawn_area_is_mailed(self):
+        reported(105.72, 10.02)
+        self.assertEqual(len(alert_mails()), 1)
+
+    def test_a_report_outside_the_drawn_area_is_not(self):
+        reported(105.74, 10.02)
+        self.assertEqual(alert_mails(), [])
+
+
+class AlertMailTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_the_mail_names_the_report_and_links_to_its_public_page(self):
+        in_ward(self.ward_a)
+        report = reported(105.72, 10.02)
+        message = alert_mails()[0]
+        self.assertIn(report.public_id, message.subject)
+        self.assertIn(f"{settings.CITYPIN_SITE_URL}/r/{report.public_id}/", message.body)
+        self.assertIn("Lấn chiếm", message.body)
+
+    def test_the_mail_is_in_english_for_an_english_subscriber(self):
+        subscribed(kind="ward", ward=self.ward_a.pk, language="en")
+        reported(105.72, 10.02)
+        message = alert_mails()[0]
+        self.assertEqual(message.subject.split(":")[0].split(" ")[:2], ["New", "report"])
+        self.assertIn("Encroachment", message.body)
+        self.assertIn("Ward A", message.body)
+
+    def test_the_mail_has_the_one_click_unsubscribe_link_and_headers(self):
+        alert = in_ward(self.ward_a)
+        reported(105.72, 10.02)
+        message = alert_mails()[0]
+        url = f"{settings.CITYPIN_SITE_URL}/alerts/unsubscribe/{alert.unsubscribe_token}/"
+        self.assertIn(url, message.body)
+        self.assertEqual(message.headers, {"List-Unsubscribe": f"<{url}>",
+                                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+
+    def test_the_mail_never_shows_the_reporters_contact_details(self):
+        in_ward(self.ward_a)
+        reported(105.72, 10.02, description="Gọi tôi 0909 555 123, bimat@example.vn")
+        send_pending()
+        sent = [m for m in mail.outbox if m.to == ["lan@example.vn"] and m.extra_headers.get("X-Citypin-Delivery")
+                and "/r/" in m.body]
+        self.assertEqual(len(sent), 1)
+        text = sent[0].subject + sent[0].body + sent[0].alternatives[0][0]
+        for private in ("Trần Thị Bí Mật", "bimat@example.vn", "0909 555 123", "555 123"):
+            self.assertNotIn(private, text)
+
+    def test_report_text_cannot_inject_html_into_the_mail(self):
+        in_ward(self.ward_a)
+        reported(105.72, 10.02, description="<script>alert(1)</script> <b>ổ gà</b>")
+        send_pending()
+        html = [m for m in mail.outbox if m.to == ["lan@example.vn"] and "/r/" in m.body][0].alternatives[0][0]
+        self.assertNotIn("<script>", html)
+        self.assertIn("&lt;script&gt;", html)
+
+
+class SensitiveCategoryTests(TestCase):
+    """A category published only to 500 m: the alert matches the published point, never the
+    exact one, so a small circle cannot find where exactly a report was made."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        Category.objects.filter(pk=cls.encroachment.pk).update(public_location_precision_m=500)
+
+    def test_a_circle_around_the_exact_point_that_misses_the_public_point_gets_nothing(self):
+        lon, lat = 105.7213, 10.0217
+        subscribed(kind="circle", lat=str(lat), lon=str(lon), radius_m="50")
+        report = reported(lon, lat)
+        self.assertGreater(report.public_location.distance(report.location), 0.001)  # snapped far (degrees, > 100 m)
+        self.assertEqual(alert_mails(), [])
+
+    def test_a_circle_around_the_public_point_gets_the_report(self):
+        lon, lat = 105.7213, 10.0217
+        probe = reported(lon, lat)  # where the public sees it
+        subscribed(kind="circle", lat=str(probe.public_location.y), lon=str(probe.public_location.x), radius_m="50")
+        reported(lon, lat)
+        self.assertEqual(len(alert_mails()), 1)
