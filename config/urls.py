@@ -9,6 +9,7 @@ from incidents.opendata.views import data_json
 register_converter(PublicIdConverter, "public_id")  # before the faces' URLs that use it
 
 handler404 = "incidents.api.views.not_found"  # JSON under /api/, the site's page elsewhere
+handler500 = "incidents.http.outage.server_error"  # an outage outside a view still answers 503
 
 admin.site.site_header = _("Citypin administration")
 admin.site.site_title = "Citypin"

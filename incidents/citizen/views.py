@@ -68,6 +68,7 @@ def report_create(request):
     submission = request.POST.get("submission", "") if request.method == "POST" else ""
     if not VALID_SUBMISSION.match(submission):
         return _report_form(request, throttled, secrets.token_urlsafe(24))
+    request.replay_safe = True  # an outage mid-write may run it again (http/outage.py)
     return once("web-report", submission, submission, lambda: _report_form(request, throttled, submission),
                 refuse=lambda message: HttpResponseBadRequest(message),
                 succeeded=lambda response: response.status_code == 302)

@@ -74,6 +74,7 @@ def idempotent(request: HttpRequest, scope: str, write: Callable[[], HttpRespons
         return write()
     if not VALID_KEY.match(key):
         return refuse(_("Idempotency-Key: 1 to 200 printable ASCII characters without spaces, e.g. a UUID."))
+    request.replay_safe = True  # an outage mid-write may run it again (http/outage.py)
     response = once(scope, key, fingerprint(request), write, refuse)
     response[HEADER] = key
     return response

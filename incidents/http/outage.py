@@ -5,7 +5,9 @@ A view that finds the database gone waits for it, reconnecting with backoff (0.1
 at most 1 s apart) for up to CITYPIN_DB_WAIT_S seconds. If it comes back, a read (GET, HEAD) is
 run again, once, and answered as if nothing happened; a write is not run twice here (it may
 have committed before the connection broke): it answers 503 with Retry-After: 1, and the
-client's retry with its Idempotency-Key (http/idempotency.py) is answered once. If the database
+client's retry with its Idempotency-Key (http/idempotency.py) is answered once. A write that
+carries such a key (or the web form's one-time token) is run again here instead, once: its key
+makes the second run safe, and the client sees no 503 at all. If the database
 stays away, 503 with Retry-After: RETRY_AFTER_S.
 
 A face that answers in its own format (Open311's error documents) sets
@@ -20,6 +22,7 @@ directly.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 import psycopg2
@@ -27,6 +30,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +98,24 @@ class DatabaseOutageMiddleware:
         log_outage(request, exception)
         if not wait_for_database(settings.CITYPIN_DB_WAIT_S):
             return outage_response(request)
-        if request.method in SAFE_METHODS and not getattr(request, "_citypin_retried", False):
+        if runs_again_safely(request) and not getattr(request, "_citypin_retried", False):
             request._citypin_retried = True
-            return self.get_response(request)  # the read again, on the new connection
+            return self.get_response(request)  # again, on the new connection
         return outage_response(request, RETRY_SOON_S)
+
+
+def runs_again_safely(request: HttpRequest) -> bool:
+    """A read, or a write that says it is safe to run twice: one with an idempotency key
+    (http/idempotency.py marks it), whose second run finds the first one's record if it had
+    committed before the connection broke, and otherwise runs afresh."""
+    return request.method in SAFE_METHODS or getattr(request, "replay_safe", False)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an outage that escaped the views (a session saved after the view, a
+    middleware's query) still answers 503 with Retry-After, never a 500."""
+    exception = sys.exc_info()[1]
+    if exception is not None and is_outage(exception):
+        log_outage(request, exception)
+        return outage_response(request)
+    return defaults.server_error(request)

@@ -13,8 +13,10 @@ from contextlib import contextmanager
 
 import psycopg2
 import pytest
-from django.db import connection
-from django.test import SimpleTestCase, override_settings
+from django.db import OperationalError, connection
+from django.test import RequestFactory, SimpleTestCase, override_settings
+
+from incidents.http.outage import server_error
 
 # pytest-django creates the test database for a SimpleTestCase only when it is marked so.
 pytestmark = pytest.mark.django_db
@@ -144,3 +146,21 @@ class DatabaseRestartTests(SimpleTestCase):
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response["Retry-After"], "1")
         self.assertEqual(list(response.json()), ["database"])
+
+
+class OutageOutsideTheViewsTests(SimpleTestCase):
+    """An outage met after the view (the session saved on the way out) reaches handler500."""
+
+    def test_it_answers_503_with_retry_after_not_500(self):
+        try:
+            raise OperationalError("server closed the connection unexpectedly")
+        except OperationalError:
+            response = server_error(RequestFactory().post("/report/"))
+        self.assertEqual((response.status_code, response["Retry-After"]), (503, "30"))
+
+    def test_any_other_error_is_still_a_500(self):
+        try:
+            raise ValueError("a bug")
+        except ValueError:
+            response = server_error(RequestFactory().get("/"))
+        self.assertEqual(response.status_code, 500)
