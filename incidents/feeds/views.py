@@ -58,6 +58,9 @@ def feed_view(build: Callable[..., Feed | None]) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
         try:
             lang = _language(request)
+            for name, value in kwargs.items():  # a code in the path: PostgreSQL refuses NUL in text
+                if "\x00" in value:
+                    raise BadParameter(name, _("Contains a NUL character."))
         except BadParameter as exc:
             return JsonResponse({exc.name: [exc.message]}, status=400)
         with translation.override(lang):

@@ -239,6 +239,17 @@ class FeedTests(TestCase):
         response = self.client.get("/feeds/wards/A.atom?lang=fr")
         self.assertEqual((response.status_code, list(response.json())), (400, ["lang"]))
 
+    def test_a_nul_in_a_ward_code_is_400_naming_code(self):
+        response = self.client.get("/feeds/wards/A%00.atom")
+        self.assertEqual((response.status_code, list(response.json())), (400, ["code"]))
+
+    def test_a_nul_in_a_category_code_is_400_naming_code(self):
+        response = self.client.get("/feeds/categories/%00x.atom")
+        self.assertEqual((response.status_code, list(response.json())), (400, ["code"]))
+
+    def test_a_code_longer_than_any_is_404(self):
+        self.assertEqual(self.client.get(f"/feeds/categories/{'x' * 500}.atom").status_code, 404)
+
     def test_a_language_given_twice_is_400_naming_lang(self):
         response = self.client.get("/feeds/wards/A.atom?lang=vi&lang=en")
         self.assertEqual((response.status_code, list(response.json())), (400, ["lang"]))
