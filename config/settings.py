@@ -315,6 +315,12 @@ CITYPIN_ALERT_DIGEST_HOUR = int(os.environ.get("CITYPIN_ALERT_DIGEST_HOUR", "7")
 # Webhooks to http:// URLs and to loopback, private and link-local addresses: for development
 # only; with DEBUG off they are refused (SSRF), also at connect time.
 CITYPIN_WEBHOOK_ALLOW_PRIVATE = env_bool("CITYPIN_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Open311 forwarding to departments' back offices (same https/SSRF rules as webhooks): seconds a
+# back office may take to answer; seconds between two polls of its statuses; days a forwarded
+# report is polled for after it was sent.
+CITYPIN_OPEN311_TIMEOUT = float(os.environ.get("CITYPIN_OPEN311_TIMEOUT", "10"))
+CITYPIN_OPEN311_POLL_INTERVAL = float(os.environ.get("CITYPIN_OPEN311_POLL_INTERVAL", "300"))
+CITYPIN_OPEN311_POLL_DAYS = int(os.environ.get("CITYPIN_OPEN311_POLL_DAYS", "90"))
 # Seconds between the worker's hotspot refreshes (incremental; a full one runs daily).
 CITYPIN_HOTSPOT_INTERVAL = float(os.environ.get("CITYPIN_HOTSPOT_INTERVAL", "60"))
 # Database sessions a full hotspot refresh shares its categories among (DBSCAN is one process's

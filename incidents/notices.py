@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
+from incidents.forwarding import enqueue_open311_forward
 from incidents.models import Department, OutboxMessage, Report, WebhookEndpoint
 
 Event = WebhookEndpoint.Event
@@ -40,7 +41,7 @@ def _queue(report: Report, recipients: list[str], name: str, context: dict) -> i
 def enqueue_department_notice(report: Report, department: Department, event: str = Event.ROUTED) -> int:
     """Tell a department that a report was routed (or rerouted) to it: by e-mail and webhook."""
     mails = _queue(report, [department.email] if department.email else [], "routed", {"department": department})
-    return mails + enqueue_department_webhooks(report, department, event)
+    return mails + enqueue_department_webhooks(report, department, event) + enqueue_open311_forward(report, department)
 
 
 def enqueue_department_webhooks(report: Report, department: Department, event: str) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
 from incidents.hotspots import refresh_hotspots
@@ -41,6 +42,9 @@ def run_once() -> str:
     escalated = escalate_overdue(now)
     if escalated:
         lines.append(f"escalated: {escalated} reports not acknowledged in time")
+    polled = poll_open311(now)  # each back office at most every CITYPIN_OPEN311_POLL_INTERVAL
+    if polled.summary():
+        lines.append(polled.summary())
     if _last_hotspots is None or (now - _last_hotspots).total_seconds() >= settings.CITYPIN_HOTSPOT_INTERVAL:
         _last_hotspots = now
         result = refresh_hotspots(now=now)

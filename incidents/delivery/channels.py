@@ -49,9 +49,11 @@ class UnknownChannel(LookupError):
 
 def _registry() -> dict[str, Channel]:
     from incidents.delivery.email import EmailChannel
+    from incidents.delivery.open311 import Open311Channel
     from incidents.delivery.webhook import WebhookChannel
 
-    return {OutboxMessage.Channel.EMAIL: EmailChannel(), OutboxMessage.Channel.WEBHOOK: WebhookChannel()}
+    return {OutboxMessage.Channel.EMAIL: EmailChannel(), OutboxMessage.Channel.WEBHOOK: WebhookChannel(),
+            OutboxMessage.Channel.OPEN311: Open311Channel()}
 
 
 CHANNELS: dict[str, Channel] = _registry()
