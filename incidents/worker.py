@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.delivery.open311_poll import poll_open311
+from incidents.alerts import send_digests
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
 from incidents.hotspots import refresh_hotspots
@@ -42,6 +43,9 @@ def run_once() -> str:
     escalated = escalate_overdue(now)
     if escalated:
         lines.append(f"escalated: {escalated} reports not acknowledged in time")
+    digests = send_digests(now)  # a cheap indexed look when none is due
+    if digests:
+        lines.append(f"area alerts: {digests} daily digests queued")
     polled = poll_open311(now)  # each back office at most every CITYPIN_OPEN311_POLL_INTERVAL
     if polled.summary():
         lines.append(polled.summary())
