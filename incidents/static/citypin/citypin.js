@@ -412,6 +412,17 @@
     }
     form.addEventListener("input", function () { saveDraft(form); });
     form.addEventListener("change", function () { saveDraft(form); });
+    // Kept in the outbox with no connection (offline.js): the form starts afresh.
+    form.addEventListener("citypin:kept", function () {
+      form.reset();
+      clearDraft();
+      if (marker) { map.removeLayer(marker); marker = null; }
+      if (circle) { map.removeLayer(circle); circle = null; }
+      delete form.dataset.pinned;
+      pinStatus.textContent = "";
+      nearby.hidden = true;
+      showAttributes();
+    });
     errorSummary();
 
     document.getElementById("locate").addEventListener("click", function () {

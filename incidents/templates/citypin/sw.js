@@ -1,0 +1,61 @@
+/* Citypin's service worker (incidents/citizen/offline.py renders it): the citizen pages open
+   with no connection, and reports made offline are sent when it returns.
+
+   - Citizen pages (/, /report/, /r/<id>/, /offline/): network first, so a citizen sees what is
+     current; each page that loads is kept, and with no connection the kept copy opens (else
+     the offline page).
+   - Static files and the ward outlines: from the cache first (their URLs change with their
+     content).
+   - Everything else (the API, the console, the admin, open data, any POST) goes to the
+     network untouched and is never stored: staff pages and some API answers are private.
+   - Background Sync ("outbox"): reports waiting in IndexedDB are sent from here too, even
+     with no page open (outbox.js; its Idempotency-Key makes a second send harmless). */
+"use strict";
+importScripts("{{ outbox_js }}");
+
+const CACHE = "citypin-{{ version }}";
+const PRECACHE = {{ precache|safe }};
+const OFFLINE = "{{ offline_url }}";
+const PAGES = /^\/(report\/|r\/[A-Za-z0-9-]+\/|offline\/)?$/;
+const KEPT = new RegExp("^({{ static_prefix }}|/map/wards-)");
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, {credentials: "same-origin"}))))
+    .then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith("citypin-") && k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+function keep(key, response) {
+  // Only a plain success is kept: never a redirect (a login page), an error or a partial answer.
+  if (response.ok && response.status === 200 && response.type === "basic" && !response.redirected) {
+    const copy = response.clone();
+    caches.open(CACHE).then((cache) => cache.put(key, copy));
+  }
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request, url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    if (!PAGES.test(url.pathname)) return;  // the console, the admin, …: the network's alone
+    event.respondWith(fetch(request).then((response) => keep(url.pathname, response)).catch(() =>
+      caches.match(url.pathname, {ignoreVary: true, ignoreSearch: true})
+        .then((hit) => hit || caches.match(OFFLINE, {ignoreVary: true}))));
+  } else if (KEPT.test(url.pathname)) {
+    event.respondWith(caches.match(request, {ignoreVary: true})
+      .then((hit) => hit || fetch(request).then((response) => keep(request, response))));
+  }
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === CitypinOutbox.SYNC_TAG) {
+    event.waitUntil(CitypinOutbox.sendAll().then(CitypinOutbox.tellPages));
+  }
+});
