@@ -301,6 +301,10 @@ CITYPIN_OUTBOX_LEASE = float(os.environ.get("CITYPIN_OUTBOX_LEASE", "300"))
 CITYPIN_OUTBOX_BATCH = int(os.environ.get("CITYPIN_OUTBOX_BATCH", "200"))
 CITYPIN_OUTBOX_CONCURRENCY = int(os.environ.get("CITYPIN_OUTBOX_CONCURRENCY", "4"))
 CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
+# Notices (incidents.notices): a department hears of a report's supporters every this many (a
+# NotificationRule may say otherwise); hours between two dead-message digests to the IOC.
+CITYPIN_SUPPORTER_MILESTONE = int(os.environ.get("CITYPIN_SUPPORTER_MILESTONE", "10"))
+CITYPIN_DEAD_DIGEST_HOURS = float(os.environ.get("CITYPIN_DEAD_DIGEST_HOURS", "24"))
 # Area alerts (incidents/alerts.py): subscriptions (confirmed or awaiting confirmation) one
 # address may hold; days a confirmation link stays valid; a circle's radius bounds in metres; a
 # drawn area's largest size in km² and most vertices; the hour (TIME_ZONE) from which the worker

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gis.admin import MapAdmin
+from incidents import admin_mail  # noqa: F401 - registers the notices' admin (mail templates, rules)
 from incidents.categories import save_category
 from incidents.delivery.outbox import retry_messages
 from incidents.delivery.webhook import UnsafeURL, check_url

@@ -1,47 +1,223 @@
-"""Notices: the messages a change owes people (the department's notice of a new report, the
-reporter's receipt, status updates and replies to reporters and supporters, escalations), and
-the webhooks departments asked for (routed, rerouted, reopened), queued in the outbox inside
-the transaction that caused them. Sending is incidents.delivery's."""
+"""Notices: the messages a change owes people (the department's notice of a new, rerouted or
+reopened report and of a supporter milestone, the reporter's receipt, status updates and
+replies to reporters and supporters, escalations and the dead-message digest to the operations
+center), and the webhooks departments asked for (routed, rerouted, reopened), queued in the
+outbox inside the transaction that caused them. Sending is incidents.delivery's.
+
+Who is told what: the most specific NotificationRule for the event, the report's department
+and its category, else DEFAULT_AUDIENCE (what Citypin always did). What the mail says:
+incidents.mailing, per event and language. Citizens (the reporter, supporters who gave an
+e-mail) get their mail in their own language only, with a one-click unsubscribe link and the
+List-Unsubscribe headers (RFC 8058); an address that unsubscribed from the report (or from
+every report) is skipped. Staff mail (departments, operations centers, extra addresses) stays
+bilingual: Vietnamese, then English, under a Vietnamese subject."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.core import signing
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.crypto import salted_hmac
 
+from incidents.mailing import render
 from incidents.forwarding import enqueue_open311_forward
-from incidents.models import Department, OutboxMessage, Report, WebhookEndpoint
+from incidents.models import (
+    Department,
+    DigestRun,
+    Notice,
+    NotificationRule,
+    OutboxMessage,
+    Report,
+    Unsubscription,
+    WebhookEndpoint,
+)
+from incidents.routing import operations_center_at
 
 Event = WebhookEndpoint.Event
 
-
-def _bilingual(name: str, context: dict) -> tuple[str, str]:
-    """Subject (Vietnamese) and body (Vietnamese, then English) from incidents/email/<name>_*.txt."""
-    context = {**context, "site_url": settings.CITYPIN_SITE_URL}
-    with override("vi"):
-        subject = render_to_string(f"incidents/email/{name}_subject.txt", context).strip()[:200]
-        body = render_to_string(f"incidents/email/{name}_body.txt", context)
-    with override("en"):
-        body += "\n---\n\n" + render_to_string(f"incidents/email/{name}_body.txt", context)
-    return subject, body
+BILINGUAL_SEPARATOR = "\n---\n\n"  # between the Vietnamese and the English text (the e-mail channel splits there)
+UNSUBSCRIBE_SALT = "citypin.unsubscribe"
 
 
-def _queue(report: Report, recipients: list[str], name: str, context: dict) -> int:
-    if not recipients:
-        return 0
-    subject, body = _bilingual(name, {"report": report, **context})
-    OutboxMessage.objects.bulk_create([OutboxMessage(recipient=email, subject=subject, body=body, report=report)
-                                       for email in recipients])
-    return len(recipients)
+@dataclass(frozen=True)
+class Audience:
+    department: bool = False
+    reporter: bool = False
+    supporters: bool = False
+    operations_center: bool = False
+    extra: tuple[str, ...] = ()
+    milestone_every: int | None = None
+
+
+# Without a rule: what Citypin did before rules existed, plus the department's notices of a
+# reopen and of a supporter milestone and the operations center's dead-message digest.
+DEFAULT_AUDIENCE: dict[str, Audience] = {
+    Notice.ROUTED: Audience(department=True),
+    Notice.REROUTED: Audience(department=True),
+    Notice.REOPENED: Audience(department=True),
+    Notice.MILESTONE: Audience(department=True),
+    Notice.RECEIPT: Audience(reporter=True),
+    Notice.STATUS: Audience(reporter=True, supporters=True),
+    Notice.REPLY: Audience(reporter=True, supporters=True),
+    Notice.ESCALATED: Audience(operations_center=True),
+    Notice.DEAD_MESSAGES: Audience(operations_center=True),
+}
+
+
+def audience(event: str, department_id: int | None, category_id: int | None) -> Audience:
+    """Who is told of `event`: the most specific active rule (department and category, then
+    category, then department, then any), else the default."""
+    rules = NotificationRule.objects.filter(
+        Q(department_id=department_id) | Q(department__isnull=True),
+        Q(category_id=category_id) | Q(category__isnull=True), event=event, active=True)
+    rule = max(rules, key=lambda r: (r.category_id is not None, r.department_id is not None), default=None)
+    if rule is None:
+        return DEFAULT_AUDIENCE[event]
+    return Audience(rule.to_department, rule.to_reporter, rule.to_supporters, rule.to_operations_center,
+                    tuple(rule.extra_addresses()), rule.milestone_every)
+
+
+# -- unsubscribing ------------------------------------------------------------------------------
+
+def address_key(email: str) -> str:
+    """What Citypin keeps of an address that unsubscribed: a keyed hash (SECRET_KEY), so the list
+    of unsubscriptions holds no addresses."""
+    return salted_hmac(UNSUBSCRIBE_SALT, email.strip().lower(), algorithm="sha256").hexdigest()
+
+
+def unsubscribe_token(email: str, report: Report) -> str:
+    """A signed token naming the report and the address's key (never the address itself)."""
+    return signing.dumps({"r": report.public_id, "a": address_key(email)}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(email: str, report: Report) -> str:
+    return f"{settings.CITYPIN_SITE_URL}/unsubscribe/{unsubscribe_token(email, report)}/"
+
+
+def read_unsubscribe_token(token: str) -> tuple[Report, str]:
+    """The report and address key a token names; raises signing.BadSignature (a forged or
+    damaged token) or Report.DoesNotExist."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if not isinstance(data, dict) or not isinstance(data.get("r"), str) or not isinstance(data.get("a"), str):
+        raise signing.BadSignature("not an unsubscribe token")
+    return Report.objects.get(public_id=data["r"]), data["a"]
+
+
+@transaction.atomic
+def unsubscribe(token: str, *, everywhere: bool = False, one_click: bool = False) -> Report:
+    """Record that the token's address wants no more mail about its report (or any report)."""
+    report, key = read_unsubscribe_token(token)
+    Unsubscription.objects.get_or_create(address_key=key, report=None if everywhere else report,
+                                         defaults={"one_click": one_click})
+    return report
+
+
+def is_unsubscribed(email: str, report: Report) -> bool:
+    return Unsubscription.objects.filter(Q(report=report) | Q(report__isnull=True),
+                                         address_key=address_key(email)).exists()
+
+
+def _subscribed(report: Report, citizens: dict[str, str]) -> dict[str, str]:
+    """`citizens` (address: language) without those who unsubscribed from the report or from all."""
+    if not citizens:
+        return citizens
+    keys = {address_key(email): email for email in citizens}
+    gone = set(Unsubscription.objects.filter(Q(report=report) | Q(report__isnull=True),
+                                             address_key__in=keys).values_list("address_key", flat=True))
+    return {email: lang for email, lang in citizens.items() if address_key(email) not in gone}
+
+
+# -- queueing -----------------------------------------------------------------------------------
+
+def _staff_mail(event: str, values: dict) -> tuple[str, str]:
+    """Subject (Vietnamese) and body (Vietnamese, then English)."""
+    vi, en = render(event, "vi", values), render(event, "en", values)
+    return vi.subject, vi.body + BILINGUAL_SEPARATOR + en.body
+
+
+def _citizens(report: Report, who: Audience) -> dict[str, str]:
+    """The reporter's and supporters' addresses with their language (the reporter's wins)."""
+    found: dict[str, str] = {}
+    if who.reporter and report.reporter_email:
+        found[report.reporter_email.strip().lower()] = report.language
+    if who.supporters:
+        for email, language in report.supporters.exclude(email="").values_list("email", "language"):
+            found.setdefault(email.strip().lower(), language)
+    languages = {code for code, _name in settings.LANGUAGES}
+    found = {email: (lang or "").split("-")[0].lower() for email, lang in found.items() if email}
+    return {email: (lang if lang in languages else "vi") for email, lang in found.items()}
+
+
+def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
+           department: Department | None = None, center: Department | None = None) -> int:
+    """Queue `event`'s mail for everyone `who` names, each once; returns how many."""
+    staff: list[str] = []
+    if who.department and department is not None and department.email:
+        staff.append(department.email.strip().lower())
+    if who.operations_center and center is not None and center.email:
+        staff.append(center.email.strip().lower())
+    staff += who.extra
+    staff = list(dict.fromkeys(staff))
+    citizens = _subscribed(report, _citizens(report, who)) if report is not None else {}
+    rows = []
+    if staff:
+        subject, body = _staff_mail(event, values)
+        rows += [OutboxMessage(recipient=email, subject=subject, body=body, report=report) for email in staff]
+    for email, language in citizens.items():
+        if email in staff:
+            continue
+        link = unsubscribe_url(email, report)
+        mail = render(event, language, {**values, "unsubscribe_url": link})
+        rows.append(OutboxMessage(recipient=email, subject=mail.subject, body=mail.body, report=report, headers={
+            "List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Content-Language": language}))
+    OutboxMessage.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _report_notice(event: str, report: Report, values: dict, department: Department | None = None,
+                   center: Department | None = None) -> int:
+    department = department or report.department
+    who = audience(event, department.pk if department else report.department_id, report.category_id)
+    if who.operations_center and center is None:
+        center = _center_of(report)
+    return _queue(event, report, who, {"report": report, **values}, department=department, center=center)
+
+
+def _center_of(report: Report) -> Department | None:
+    point = report.location
+    center_id = operations_center_at(point.x if point else None, point.y if point else None)
+    return Department.objects.filter(pk=center_id).first() if center_id else None
 
 
 def enqueue_department_notice(report: Report, department: Department, event: str = Event.ROUTED) -> int:
     """Tell a department that a report was routed (or rerouted) to it: by e-mail and webhook."""
-    mails = _queue(report, [department.email] if department.email else [], "routed", {"department": department})
+    notice = Notice.REROUTED if event == Event.REROUTED else Notice.ROUTED
+    mails = _report_notice(notice, report, {"department": department}, department)
     return mails + enqueue_department_webhooks(report, department, event) + enqueue_open311_forward(report, department)
+
+
+def enqueue_reopen_notice(report: Report, message: str = "") -> int:
+    """Tell the department a report was reopened: by e-mail (as configured) and webhook."""
+    mails = _report_notice(Notice.REOPENED, report, {"department": report.department, "message": message})
+    return mails + enqueue_department_webhooks(report, report.department, Event.REOPENED)
+
+
+def enqueue_supporter_milestone(report: Report, supporter_count: int) -> int:
+    """Tell the department when a report's supporters reach a multiple of the milestone
+    (the rule's, else CITYPIN_SUPPORTER_MILESTONE)."""
+    who = audience(Notice.MILESTONE, report.department_id, report.category_id)
+    every = who.milestone_every or settings.CITYPIN_SUPPORTER_MILESTONE
+    if every <= 0 or supporter_count <= 0 or supporter_count % every:
+        return 0
+    report.supporter_count = supporter_count
+    return _report_notice(Notice.MILESTONE, report, {"department": report.department})
 
 
 def enqueue_department_webhooks(report: Report, department: Department, event: str) -> int:
@@ -85,28 +261,50 @@ def webhook_payload(report: Report, department: Department, event: str) -> dict:
 
 def enqueue_reporter_receipt(report: Report) -> int:
     """Tell the reporter their report arrived, with the tracking link."""
-    return _queue(report, [report.reporter_email] if report.reporter_email else [], "receipt", {})
+    return _report_notice(Notice.RECEIPT, report, {})
 
 
 def enqueue_status_update(report: Report, message: str) -> int:
     """Tell the reporter and every supporter with an e-mail that the report changed status."""
-    return _queue(report, _followers(report), "status", {"message": message})
-
-
-def _followers(report: Report) -> list[str]:
-    recipients = {report.reporter_email.lower()} | set(report.supporters.exclude(email="").values_list("email", flat=True))
-    recipients.discard("")
-    return sorted(recipients)
+    return _report_notice(Notice.STATUS, report, {"message": message})
 
 
 def enqueue_reply(report: Report, message: str) -> int:
     """Tell the reporter and every supporter what the department answered."""
-    return _queue(report, _followers(report), "reply", {"message": message})
+    return _report_notice(Notice.REPLY, report, {"message": message})
 
 
 def enqueue_escalation_notice(report: Report, operations_center: Department) -> int:
     """Tell the operations center that a report was not acknowledged in time."""
-    return _queue(report, [operations_center.email] if operations_center.email else [], "escalated",
-                  {"department": report.department})
+    return _report_notice(Notice.ESCALATED, report, {"department": report.department}, center=operations_center)
 
 
+# One digest at a time, whichever worker gets there first (a transaction-level advisory lock).
+DIGEST_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('citypin.dead_message_digest'))"
+
+
+@transaction.atomic
+def enqueue_dead_message_digest(now: datetime | None = None) -> int:
+    """At most every CITYPIN_DEAD_DIGEST_HOURS, tell each operations center (as its rules say)
+    how many messages the outbox gave up on since the last digest; nothing when none did.
+    Returns how many mails were queued."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(DIGEST_LOCK_SQL)
+    last = DigestRun.objects.filter(kind=Notice.DEAD_MESSAGES).first()
+    if last is not None and now - last.created_at < timedelta(hours=settings.CITYPIN_DEAD_DIGEST_HOURS):
+        return 0
+    dead = OutboxMessage.objects.filter(failed_at__isnull=False, sent_at__isnull=True)
+    new = dead.filter(failed_at__gt=last.created_at) if last is not None else dead
+    by_channel = dict(new.values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))
+    if not by_channel:
+        return 0
+    values = {"dead_count": dead.count(), "new_dead_count": sum(by_channel.values()),
+              "by_channel": ", ".join(f"{channel}: {n}" for channel, n in sorted(by_channel.items())),
+              "admin_url": f"{settings.CITYPIN_SITE_URL}/admin/incidents/outboxmessage/?state=dead"}
+    queued = 0
+    for center in Department.objects.filter(is_operations_center=True, active=True):
+        who = audience(Notice.DEAD_MESSAGES, center.pk, None)
+        queued += _queue(Notice.DEAD_MESSAGES, None, who, values, center=center)
+    DigestRun.objects.create(kind=Notice.DEAD_MESSAGES, created_at=now, count=values["new_dead_count"])
+    return queued

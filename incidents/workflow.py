@@ -11,11 +11,12 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents.events import bump_incident_versions, record, touch
 from incidents.models import Incident, Report, ReportEvent, Supporter
-from incidents.notices import Event, enqueue_department_webhooks, enqueue_status_update
+from incidents.notices import enqueue_reopen_notice, enqueue_status_update, enqueue_supporter_milestone
 from incidents.sla import due_times
 from incidents.text import scrub_contact_details, text_problem
 
@@ -111,8 +112,8 @@ def transition_report(report_id: int, to_status: str, *, actor=None, message: st
     bump_incident_versions([report.incident_id], **incident_change)
     if is_public:
         enqueue_status_update(report, message)
-    if to_status == S.REOPENED:  # the department's system hears of it (its staff see it in the console)
-        enqueue_department_webhooks(report, report.department, Event.REOPENED)
+    if to_status == S.REOPENED:  # the department hears of it (mail as its rules say, its system by webhook)
+        enqueue_reopen_notice(report, message if is_public else "")
     return report
 
 
@@ -137,8 +138,10 @@ def reopen_by_citizen(report: Report, comment: str) -> Report:
 
 
 @transaction.atomic
-def support_report(report: Report, *, email: str = "", browser: str = "", ip: str | None = None) -> Supporter:
-    """Record a "me too" on an open report: one per e-mail address and one per browser."""
+def support_report(report: Report, *, email: str = "", browser: str = "", ip: str | None = None,
+                   language: str | None = None) -> Supporter:
+    """Record a "me too" on an open report: one per e-mail address and one per browser. The
+    supporter's mail is in `language` (by default the request's)."""
     report = Report.objects.select_for_update().get(pk=report.pk)  # decide on the current state
     if not report.is_open:
         raise ValidationError({"report": [_("This report is closed; if the problem is back, submit a new one.")]})
@@ -157,9 +160,11 @@ def support_report(report: Report, *, email: str = "", browser: str = "", ip: st
         raise ValidationError({"report": [_("You already support this report. Thank you!")]})
     try:
         with transaction.atomic():
-            supporter = Supporter.objects.create(report=report, email=email, browser=browser, ip=ip)
+            supporter = Supporter.objects.create(report=report, email=email, browser=browser, ip=ip,
+                                                 language=((get_language() or "") if language is None else language)[:8])
     except IntegrityError:
         raise ValidationError({"report": [_("You already support this report. Thank you!")]}) from None
     Report.objects.filter(pk=report.pk).update(supporter_count=F("supporter_count") + 1)
     record(report, ReportEvent.Kind.SUPPORTED)
+    enqueue_supporter_milestone(report, report.supporter_count + 1)  # the row is locked: this is the new count
     return supporter

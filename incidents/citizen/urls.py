@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.citizen import alerts, layers, offline, views
+from incidents.citizen import alerts, layers, offline, unsubscribe, views
 
 urlpatterns = [
     path("", views.public_map, name="map"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("alerts/sent/", alerts.sent, name="alert-sent"),
     path("alerts/confirm/<str:token>/", alerts.confirm, name="alert-confirm"),
     path("alerts/unsubscribe/<str:token>/", alerts.unsubscribe, name="alert-unsubscribe"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe_page, name="unsubscribe"),
 ]

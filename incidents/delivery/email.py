@@ -32,8 +32,11 @@ def build_email(message: OutboxMessage) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
                                    headers={**message.headers, "Message-ID": message_id(message),
                                             "X-Citypin-Delivery": delivery_id(message)})
+    # A citizen's mail is in one language (Content-Language); staff mail is Vietnamese then English.
+    language = message.headers.get("Content-Language")
     html = render_to_string("incidents/email/message.html", {
-        "subject": message.subject, "parts": message.body.split(BILINGUAL_SEPARATOR)})
+        "subject": message.subject, "language": language if language in ("vi", "en") else "vi",
+        "parts": [message.body] if language else message.body.split(BILINGUAL_SEPARATOR)})
     email.attach_alternative(html, "text/html")
     return email
 
