@@ -14,6 +14,7 @@ from incidents.alerts import send_digests
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
 from incidents.hotspots import refresh_hotspots
+from incidents.notices import enqueue_dead_message_digest
 from incidents.read.snapshot import make_snapshot, snapshot_due
 
 _last_hotspots = None
@@ -43,6 +44,9 @@ def run_once() -> str:
     escalated = escalate_overdue(now)
     if escalated:
         lines.append(f"escalated: {escalated} reports not acknowledged in time")
+    dead = enqueue_dead_message_digest(now)  # at most every CITYPIN_DEAD_DIGEST_HOURS, and only when some died
+    if dead:
+        lines.append(f"dead-message digest: {dead} mails to the operations centers")
     digests = send_digests(now)  # a cheap indexed look when none is due
     if digests:
         lines.append(f"area alerts: {digests} daily digests queued")
