@@ -25,9 +25,8 @@ from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
 from django.templatetags.i18n import BlockTranslateNode, GetCurrentLanguageNode, TranslateNode
 from django.utils import dateformat
 from django.utils.timezone import localtime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from incidents.models import Department, MessageTemplate, Notice, Report
 

@@ -25,8 +25,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from incidents.mailing import render
 from incidents.forwarding import enqueue_open311_forward
+from incidents.mailing import render
 from incidents.models import (
     Department,
     DigestRun,
@@ -116,11 +116,6 @@ def unsubscribe(token: str, *, everywhere: bool = False, one_click: bool = False
     Unsubscription.objects.get_or_create(address_key=key, report=None if everywhere else report,
                                          defaults={"one_click": one_click})
     return report
-
-
-def is_unsubscribed(email: str, report: Report) -> bool:
-    return Unsubscription.objects.filter(Q(report=report) | Q(report__isnull=True),
-                                         address_key=address_key(email)).exists()
 
 
 def _subscribed(report: Report, citizens: dict[str, str]) -> dict[str, str]:
