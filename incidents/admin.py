@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from gis.admin import MapAdmin
 from incidents import admin_mail  # noqa: F401 - registers the notices' admin (mail templates, rules)
 from incidents.categories import save_category
+from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import retry_messages
 from incidents.delivery.webhook import UnsafeURL, check_url
 from incidents.models import (
@@ -19,6 +20,9 @@ from incidents.models import (
     CategoryAttribute,
     CategoryGroup,
     Department,
+    Open311Endpoint,
+    Open311Forward,
+    Open311Service,
     OutboxMessage,
     Report,
     ReportEvent,
@@ -223,3 +227,55 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
     list_display = ["date", "is_working_day", "name"]
     date_hierarchy = "date"
+
+
+class Open311EndpointForm(forms.ModelForm):
+    """The model's clean() checks the key variable and the status mapping, each naming its field."""
+
+    def clean_base_url(self):
+        url = self.cleaned_data["base_url"]
+        try:
+            check_url(url)
+        except UnsafeURL as error:
+            raise forms.ValidationError(str(error)) from None
+        return url if url.endswith("/") else url + "/"
+
+
+class Open311ServiceInline(admin.TabularInline):
+    model = Open311Service
+    extra = 1
+
+
+@admin.register(Open311Endpoint)
+class Open311EndpointAdmin(admin.ModelAdmin):
+    """A department's own system that takes its reports over Open311 (GeoReport v2) and whose
+    statuses come back; the key stays in the environment (see the README)."""
+
+    form = Open311EndpointForm
+    inlines = [Open311ServiceInline]
+    list_display = ["department", "base_url", "active", "updates_public", "last_polled_at", "last_poll_error"]
+    list_filter = ["active"]
+    readonly_fields = ["last_polled_at", "last_poll_error"]
+    actions = ["poll_now"]
+
+    @admin.action(description=gettext_lazy("Poll the statuses now"))
+    def poll_now(self, request, queryset):
+        result = poll_open311(force=True, only=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(changed)d reports changed; %(failed)d back offices failed (see their last "
+                                     "polling error).") % {"changed": result.changed, "failed": result.failed},
+                          messages.WARNING if result.failed else messages.SUCCESS)
+
+
+@admin.register(Open311Forward)
+class Open311ForwardAdmin(admin.ModelAdmin):
+    """Read-only: which report went to which back office, under which id, and its status there."""
+
+    list_display = ["report", "endpoint", "service_code", "service_request_id", "remote_status", "forwarded_at"]
+    list_filter = ["endpoint", "remote_status"]
+    search_fields = ["report__public_id", "service_request_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -56,7 +56,21 @@ def _registry() -> dict[str, Channel]:
             OutboxMessage.Channel.OPEN311: Open311Channel()}
 
 
-CHANNELS: dict[str, Channel] = _registry()
+class _Registry(dict):
+    """Filled at the first look-up, not at import: each channel module imports this one, so
+    building it at import failed whenever a channel module was imported first (a partially
+    initialised module). A missing name loads the registry again without replacing what is
+    there (a test's mock.patch.dict stays in place)."""
+
+    def __missing__(self, name: str) -> Channel:
+        for key, channel in _registry().items():
+            self.setdefault(key, channel)
+        if name not in self:
+            raise KeyError(name)
+        return dict.__getitem__(self, name)
+
+
+CHANNELS: dict[str, Channel] = _Registry()
 
 
 def channel_for(name: str) -> Channel:

@@ -24,8 +24,8 @@ from urllib.parse import quote
 from django.db import connection as db_connection
 from django.utils import timezone
 
+from incidents.delivery import open311_client as client
 from incidents.delivery.channels import Channel, Send, delivery_id
-from incidents.delivery.open311_client import Open311Failed, Session, attribute_codes, post_service_request
 from incidents.models import Open311Forward, OutboxMessage
 
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
@@ -37,7 +37,7 @@ class Open311Channel(Channel):
 
     @contextmanager
     def connection(self) -> Iterator[Send]:
-        session = Session()
+        session = client.Session()
         try:
             yield lambda message: forward(message, session)
         finally:
@@ -50,7 +50,7 @@ class Open311Channel(Channel):
             send(message)
 
 
-def forward(message: OutboxMessage, session: Session) -> None:
+def forward(message: OutboxMessage, session: client.Session) -> None:
     """POST the queued report to its back office and keep the id it answers; raise on failure."""
     queued = json.loads(message.body)
     record = Open311Forward.objects.select_related("endpoint").get(pk=queued["forward"])
@@ -58,20 +58,20 @@ def forward(message: OutboxMessage, session: Session) -> None:
         return  # posted before (an earlier attempt whose outcome was not recorded)
     endpoint = record.endpoint
     if not endpoint.active:
-        raise Open311Failed("the Open311 back office is inactive")
+        raise client.Open311Failed("the Open311 back office is inactive")
     api_key = endpoint.api_key()
     if not api_key:
-        raise Open311Failed(f"the environment variable {endpoint.api_key_env} (the back office's API key) is not set")
+        raise client.Open311Failed(f"the environment variable {endpoint.api_key_env} (the back office's API key) is not set")
     form = [tuple(pair) for pair in queued["form"]]
     if any(ATTRIBUTE.match(name) for name, _ in form):
         try:
-            known = attribute_codes(session, endpoint.url(f"services/{quote(record.service_code, safe='')}.json"))
-        except Open311Failed as error:
+            known = client.attribute_codes(session, endpoint.url(f"services/{quote(record.service_code, safe='')}.json"))
+        except client.Open311Failed as error:
             if error.status not in (400, 404):
                 raise  # the back office is failing: try again later, attributes included
             known = set()  # a service without a definition takes no attributes
         form = [(name, value) for name, value in form
                 if not (m := ATTRIBUTE.match(name)) or m.group(1) in known]
     form += [("api_key", api_key)] + ([("jurisdiction_id", endpoint.jurisdiction_id)] if endpoint.jurisdiction_id else [])
-    answer = post_service_request(session, endpoint.url("requests.json"), form, delivery_id(message))
+    answer = client.post_service_request(session, endpoint.url("requests.json"), form, delivery_id(message))
     Open311Forward.objects.filter(pk=record.pk).update(forwarded_at=timezone.now(), **answer)

@@ -53,12 +53,14 @@ class PollResult:
         return f"open311: {self.changed} status changes from {self.polled} back offices, {self.failed} failed"
 
 
-def poll_open311(now: datetime | None = None, force: bool = False) -> PollResult:
-    """Poll every active back office that is due (all of them with `force`)."""
+def poll_open311(now: datetime | None = None, force: bool = False, only: list[int] | None = None) -> PollResult:
+    """Poll every active back office that is due (all of them with `force`; `only` these ids)."""
     now = now or timezone.now()
     due = Q(last_polled_at__isnull=True) | Q(
         last_polled_at__lte=now - timedelta(seconds=settings.CITYPIN_OPEN311_POLL_INTERVAL))
     endpoints = Open311Endpoint.objects.filter(active=True).select_related("department")
+    if only is not None:
+        endpoints = endpoints.filter(pk__in=only)
     result = PollResult()
     for endpoint in endpoints if force else endpoints.filter(due):
         result.polled += 1
