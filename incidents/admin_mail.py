@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from incidents.delivery.email import build_email
 from incidents.mailing import VARIABLES, check_template, preview
 from incidents.models import MessageTemplate, NotificationRule, OutboxMessage, Report, Unsubscription
 
@@ -97,10 +98,6 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             result = preview(data["event"], data["language"], data["subject"], data["body"], data["report"])
-            # Imported here: delivery.channels builds its registry when first imported, and
-            # importing email.py before it is a circular import.
-            from incidents.delivery.email import build_email
-
             message = OutboxMessage(recipient="preview@example.invalid", subject=result.subject, body=result.body,
                                     headers={"Content-Language": data["language"]})
             html = build_email(message).alternatives[0][0]

@@ -4,6 +4,7 @@ and previewed before it is saved."""
 
 from django.contrib.auth import get_user_model
 from django.test import TestCase
+from django.utils.translation import override
 
 from incidents.mailing import check_template
 from incidents.models import MessageTemplate, Notice
@@ -127,9 +128,10 @@ class StoredTemplateTests(TestCase):
 
 class TemplateCheckTests(TestCase):
     def test_a_syntax_error_is_reported_on_its_field(self):
-        errors = check_template(Notice.STATUS, "ok", "{% if %}")
+        with override("en"):
+            errors = check_template(Notice.STATUS, "ok", "{% if %}")
         self.assertEqual(list(errors), ["body"])
-        self.assertIn("syntax", errors["body"])
+        self.assertIn("syntax error", errors["body"])
 
     def test_an_unknown_variable_is_named(self):
         errors = check_template(Notice.STATUS, "{{ report.reporter_email }}", "ok")
@@ -240,3 +242,39 @@ class AdminTemplateTests(TestCase):
         response = self.client.post("/admin/incidents/messagetemplate/preview/", self.form())
         self.assertEqual(response.status_code, 302)
         self.assertIn("/admin/login/", response["Location"])
+
+
+class SupporterLanguageFromThePageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_mail_world(cls)
+        clear_outbox()
+
+    def support_from_the_page(self, language: str, email: str) -> None:
+        self.client.cookies["django_language"] = language
+        self.client.get(f"/r/{self.report_vi.public_id}/")  # the browser id comes with the page
+        self.client.post(f"/r/{self.report_vi.public_id}/support/", {"email": email})
+
+    def test_a_supporter_on_the_english_page_follows_in_english(self):
+        self.support_from_the_page("en", "visitor@example.com")
+        transition_report(self.report_vi.pk, "resolved", message="Fixed")
+        [message] = deliver()["visitor@example.com"]
+        self.assertIn("is now resolved", message.subject)
+
+    def test_a_supporter_on_the_vietnamese_page_follows_in_vietnamese(self):
+        self.support_from_the_page("vi", "hang-xom-2@example.vn")
+        transition_report(self.report_vi.pk, "resolved", message="Xong")
+        [message] = deliver()["hang-xom-2@example.vn"]
+        self.assertIn("Phản ánh", message.subject)
+
+
+class UnsubscribePageLanguageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_mail_world(cls)
+
+    def test_the_unsubscribe_page_is_in_vietnamese_by_default(self):
+        from incidents.notices import unsubscribe_token
+
+        response = self.client.get(f"/unsubscribe/{unsubscribe_token(REPORTER_VI, self.report_vi)}/")
+        self.assertContains(response, "Ngừng e-mail về phản ánh này")
