@@ -225,19 +225,22 @@ def unsubscribe_alert(token: str) -> bool:
 _MATCH_COLUMNS = "a.id, a.kind, a.email, a.language, a.unsubscribe_token, a.radius_m, a.center, a.ward_id"
 _CATEGORY = "(a.category_id IS NULL OR a.category_id = r.category_id)"
 
-# Confirmed immediate subscriptions matching report %(report)s (just saved, same transaction).
+# Confirmed immediate subscriptions matching a new report: its ward %(ward)s, its public point
+# %(point)s (hex EWKB, SRID 4326; NULL without one) and its category %(category)s. They are
+# constants of the statement, so each branch is an index scan (a join to the report row would
+# hide them from the planner).
+_ACTIVE = ("a.confirmed_at IS NOT NULL AND a.frequency = 'immediate'"
+           " AND (a.category_id IS NULL OR a.category_id = %(category)s)")
 IMMEDIATE_MATCH_SQL = f"""
-WITH r AS (SELECT id, ward_id, category_id, public_location AS pt FROM incidents_report WHERE id = %(report)s)
-SELECT {_MATCH_COLUMNS}, NULL FROM r JOIN incidents_areaalert a ON a.ward_id = r.ward_id
- WHERE a.kind = 'ward' AND a.confirmed_at IS NOT NULL AND a.frequency = 'immediate' AND {_CATEGORY}
+SELECT {_MATCH_COLUMNS}, NULL FROM incidents_areaalert a
+ WHERE a.ward_id = %(ward)s AND a.kind = 'ward' AND {_ACTIVE}
 UNION ALL
-SELECT {_MATCH_COLUMNS}, NULL FROM r JOIN incidents_areaalert a ON ST_Intersects(a.reach, r.pt)
- WHERE a.kind = 'circle' AND ST_DWithin(a.center::geography, r.pt::geography, a.radius_m)
-   AND a.confirmed_at IS NOT NULL AND a.frequency = 'immediate' AND {_CATEGORY}
+SELECT {_MATCH_COLUMNS}, NULL FROM incidents_areaalert a
+ WHERE ST_Intersects(a.reach, %(point)s::geometry) AND a.kind = 'circle'
+   AND ST_DWithin(a.center::geography, %(point)s::geography, a.radius_m) AND {_ACTIVE}
 UNION ALL
-SELECT {_MATCH_COLUMNS}, da.slug FROM r JOIN incidents_drawnarea da ON ST_Intersects(da.geom, r.pt)
-       JOIN incidents_areaalert a ON a.drawn_area_id = da.id
- WHERE a.kind = 'drawn' AND a.confirmed_at IS NOT NULL AND a.frequency = 'immediate' AND {_CATEGORY}
+SELECT {_MATCH_COLUMNS}, da.slug FROM incidents_drawnarea da JOIN incidents_areaalert a ON a.drawn_area_id = da.id
+ WHERE ST_Intersects(da.geom, %(point)s::geometry) AND a.kind = 'drawn' AND {_ACTIVE}
 """
 
 # The reports made public in each of the due daily subscriptions %(alerts)s since its last
@@ -273,11 +276,16 @@ class Match:
     slug: str | None
 
 
+def match_params(report: Report) -> dict[str, object]:
+    point = report.public_location
+    return {"ward": report.ward_id, "category": report.category_id, "point": point.hexewkb.decode() if point else None}
+
+
 def enqueue_area_alerts(report: Report) -> int:
     """Queue one mail per confirmed immediate subscription the new public report matches (call
     inside the transaction that saved it). Returns the number queued."""
     with connection.cursor() as cursor:
-        cursor.execute(IMMEDIATE_MATCH_SQL, {"report": report.pk})
+        cursor.execute(IMMEDIATE_MATCH_SQL, match_params(report))
         rows = cursor.fetchall()
     if not rows:
         return 0
@@ -296,13 +304,29 @@ def digest_due_before(now: datetime) -> datetime:
 
 
 DIGEST_BATCH = 200
+# A digest covers reports up to this long before it runs: a report is stamped when its intake
+# transaction starts, so one still committing as the digest runs is in the next digest, not lost.
+DIGEST_LAG = timedelta(minutes=1)
+_last_forget: datetime | None = None
+
+
+def forget_unconfirmed(now: datetime) -> int:
+    """Delete the subscriptions never confirmed whose link has expired; at most hourly."""
+    global _last_forget
+    if _last_forget is not None and now - _last_forget < timedelta(hours=1):
+        return 0
+    _last_forget = now
+    since = now - timedelta(days=settings.CITYPIN_ALERT_CONFIRM_DAYS)
+    deleted, _rows = AreaAlert.objects.filter(confirmed_at__isnull=True, created_at__lt=since).delete()
+    return deleted
 
 
 def send_digests(now: datetime | None = None) -> int:
     """Queue the daily digest of every due daily subscription, a batch per transaction; two
     workers at once share the batches (SKIP LOCKED). Returns the number of mails queued."""
     now = now or timezone.now()
-    due_before, queued = digest_due_before(now), 0
+    forget_unconfirmed(now)
+    due_before, until, queued = digest_due_before(now), now - DIGEST_LAG, 0
     while True:
         with transaction.atomic():
             alerts = list(AreaAlert.objects.select_for_update(skip_locked=True, of=("self",))
@@ -312,7 +336,7 @@ def send_digests(now: datetime | None = None) -> int:
             if not alerts:
                 return queued
             with connection.cursor() as cursor:
-                cursor.execute(DIGEST_MATCH_SQL, {"alerts": [a.pk for a in alerts], "until": now})
+                cursor.execute(DIGEST_MATCH_SQL, {"alerts": [a.pk for a in alerts], "until": until})
                 pairs = cursor.fetchall()
             reports = public_reports(list({report_id for _a, report_id, _at in pairs}))
             found: dict[int, list[PublicReport]] = {}
@@ -320,5 +344,5 @@ def send_digests(now: datetime | None = None) -> int:
                 found.setdefault(alert_id, []).append(reports[report_id])
             mails = [OutboxMessage(**digest_mail(a, found[a.pk])) for a in alerts if found.get(a.pk)]
             OutboxMessage.objects.bulk_create(mails)
-            AreaAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(last_digest_at=now)
+            AreaAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(last_digest_at=until)
             queued += len(mails)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.test import TestCase, override_settings
 
-from incidents.alerts import digest_due_before, send_digests
+from incidents.alerts import DIGEST_LAG, digest_due_before, forget_unconfirmed, send_digests
 from incidents.models import AreaAlert, OutboxMessage
 from incidents.worker import run_once
 from tests.alerts.helpers import in_ward, reported, subscribed
@@ -48,7 +48,7 @@ class DigestTests(TestCase):
         now = tomorrow_after_digest_hour()
         self.assertEqual(send_digests(now), 0)
         alert.refresh_from_db()
-        self.assertEqual((digests(), alert.last_digest_at), ([], now))
+        self.assertEqual((digests(), alert.last_digest_at), ([], now - DIGEST_LAG))
 
     def test_a_digest_is_sent_once_a_day(self):
         in_ward(self.ward_a, frequency="daily")
@@ -109,7 +109,30 @@ class DigestTests(TestCase):
     @override_settings(CITYPIN_ALERT_DIGEST_HOUR=0)
     def test_the_worker_pass_queues_due_digests(self):
         in_ward(self.ward_a, frequency="daily")
-        reported(105.72, 10.02)
+        report = reported(105.72, 10.02)
+        type(report).objects.filter(pk=report.pk).update(created_at=report.created_at - timedelta(hours=1))
         AreaAlert.objects.update(last_digest_at=datetime.now(LOCAL) - timedelta(days=2))
         self.assertIn("1 daily digests queued", run_once())
         self.assertEqual(len(digests()), 1)
+
+
+class DigestEdgeTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_a_report_stamped_just_before_the_digest_waits_for_the_next_one(self):
+        in_ward(self.ward_a, frequency="daily")
+        report = reported(105.72, 10.02)
+        now = tomorrow_after_digest_hour()
+        type(report).objects.filter(pk=report.pk).update(created_at=now - DIGEST_LAG / 2)  # still committing
+        self.assertEqual(send_digests(now), 0)
+        self.assertEqual(send_digests(now + timedelta(days=1)), 1)
+
+    def test_subscriptions_never_confirmed_are_forgotten_when_their_link_expires(self):
+        pending = in_ward(self.ward_a, confirm=False)
+        confirmed = in_ward(self.ward_b)
+        later = pending.created_at + timedelta(days=settings.CITYPIN_ALERT_CONFIRM_DAYS, minutes=1)
+        forget_unconfirmed.__globals__["_last_forget"] = None
+        self.assertEqual(forget_unconfirmed(later), 1)
+        self.assertEqual(list(AreaAlert.objects.all()), [confirmed])

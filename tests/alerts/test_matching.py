@@ -177,3 +177,68 @@ class SensitiveCategoryTests(TestCase):
         subscribed(kind="circle", lat=str(probe.public_location.y), lon=str(probe.public_location.x), radius_m="50")
         reported(lon, lat)
         self.assertEqual(len(alert_mails()), 1)
+
+
+class HeaderInjectionTests(TestCase):
+    """Whatever a name holds, a mail's subject stays one header line and the mail is sent."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        Category.objects.filter(pk=cls.encroachment.pk).update(name_vi="Lấn chiếm\r\nBcc: everyone@example.vn")
+
+    def test_a_line_break_in_a_category_name_never_becomes_a_header(self):
+        in_ward(self.ward_a)
+        report = reported(105.72, 10.02)
+        send_pending()
+        [sent] = [m for m in mail.outbox if report.public_id in m.subject and m.to == ["lan@example.vn"]]
+        self.assertNotIn("\n", sent.subject)
+        self.assertNotIn("Bcc", sent.message().as_string().split("\n\n", 1)[0].replace(sent.subject, ""))
+        self.assertEqual(sent.bcc, [])
+
+
+class IndexUseTests(TestCase):
+    """With many subscriptions (2,000 circles, 2,000 drawn areas, 2,000 on one ward; analysed), the match is
+    answered from the indexes: the circles' reach polygons and the drawn areas by GiST, the
+    wards by btree. The plan is read, not timed."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            # Circles of 200 m on a 0.01° grid across the world, confirmed and immediate.
+            cursor.execute("""
+                INSERT INTO incidents_areaalert (email, language, kind, center, radius_m, reach, frequency,
+                                                 confirm_token, unsubscribe_token, created_at, confirmed_at)
+                SELECT 'c' || i || '@example.vn', 'vi', 'circle', p, 200, ST_Buffer(p::geography, 203)::geometry,
+                       'immediate', 'ct' || i, 'ut' || i, now(), now()
+                  FROM generate_series(1, 2000) i,
+                       LATERAL (SELECT ST_SetSRID(ST_MakePoint(105.0 + (i % 100) * 0.01, 9.5 + (i / 100) * 0.01), 4326) p) g""")
+            cursor.execute("""
+                INSERT INTO incidents_areaalert (email, language, kind, ward_id, frequency, confirm_token,
+                                                 unsubscribe_token, created_at, confirmed_at)
+                SELECT 'w' || i || '@example.vn', 'vi', 'ward', %s, 'immediate', 'cw' || i, 'uw' || i, now(), now()
+                  FROM generate_series(1, 2000) i""", [cls.ward_b.pk])
+            cursor.execute("""
+                INSERT INTO incidents_drawnarea (slug, geom, created_at)
+                SELECT 'd' || i, ST_MakeEnvelope(105.0 + (i % 100) * 0.01, 9.5 + (i / 100) * 0.01,
+                                                 105.005 + (i % 100) * 0.01, 9.505 + (i / 100) * 0.01, 4326), now()
+                  FROM generate_series(1, 2000) i""")
+            cursor.execute("ANALYZE incidents_areaalert")
+            cursor.execute("ANALYZE incidents_drawnarea")
+
+    def test_the_immediate_match_uses_the_spatial_and_ward_indexes(self):
+        from django.db import connection
+
+        from incidents.alerts import IMMEDIATE_MATCH_SQL, match_params
+
+        subscribed(kind="drawn", area=SQUARE_IN_A)
+        report = reported(105.72, 10.02)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + IMMEDIATE_MATCH_SQL, match_params(report))
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        self.assertRegex(plan, r"Index Scan using incidents_areaalert_reach_\w+_id")
+        self.assertRegex(plan, r"Index Scan using incidents_drawnarea_geom_\w+_id")
+        self.assertRegex(plan, r"Index Cond: \(ward_id = ")
