@@ -42,8 +42,8 @@ class Open311Channel(Channel):
             yield lambda message: forward(message, session)
         finally:
             session.close()
-            if threading.current_thread() is not threading.main_thread() and not db_connection.in_atomic_block:
-                db_connection.close()  # an outbox thread's own connection (the outbox's loop reopens its own)
+            if threading.current_thread().name.startswith("outbox_"):  # outbox.deliver's pool threads
+                db_connection.close()  # their own connections, which nothing else would close
 
     def send(self, message: OutboxMessage) -> None:
         with self.connection() as send:

@@ -140,9 +140,11 @@ def apply_remote_status(forward_id: int, status: str, notes: str, updated: datet
         record(report, ReportEvent.Kind.NOTE, message=f"{said}\n{message}" if message != said else said,
                data={"open311": {"service_request_id": forward.service_request_id, "status": status}})
         return 0
-    try:
-        with transaction.atomic():
-            transition_report(report.pk, target, message=message, is_public=endpoint.updates_public)
-    except ValidationError:  # the back office's notes are not acceptable text: our own words then
-        transition_report(report.pk, target, message=said, is_public=endpoint.updates_public)
-    return 1
+    for text in (message, said):  # the back office's notes may not be acceptable text: our words then
+        try:
+            with transaction.atomic():
+                transition_report(report.pk, target, message=text, is_public=endpoint.updates_public)
+            return 1
+        except ValidationError:
+            continue  # or staff moved the report meanwhile, and the move is no longer allowed
+    return 0

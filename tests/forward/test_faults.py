@@ -179,3 +179,15 @@ def test_a_report_rerouted_to_the_department_is_forwarded(world):
         reroute_report(report.pk, world.construction.pk, "no, a city street", actor=None)
         send_pending()
         assert len(office.posts) == 1
+
+
+def test_several_reports_sent_at_once_by_the_outbox_threads_each_keep_their_id(world, settings):
+    settings.CITYPIN_OUTBOX_CONCURRENCY = 4
+    with BackOffice(delay=0.1) as office:
+        configure(world, office.base_url)
+        reports = [submit_pothole() for _ in range(6)]
+        send_pending()
+        assert OutboxMessage.objects.filter(channel="open311", sent_at__isnull=False).count() == 6
+        ids = {Open311Forward.objects.get(report=r).service_request_id for r in reports}
+        assert ids == {f"BO-{n}" for n in range(1, 7)}
+        assert len(office.posts) == 6
