@@ -53,6 +53,7 @@ bench: demo
 	@$(PY) bench/exports.py
 	@$(PY) bench/outbox.py
 	@CITYPIN_BENCH_DB=citypin_bench_pages $(PY) bench/pages.py
+	@$(PY) bench/storm.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
 backup: db
