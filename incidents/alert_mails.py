@@ -7,6 +7,7 @@ link and the RFC 8058 headers (List-Unsubscribe, List-Unsubscribe-Post)."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from gis.models import in_language
@@ -85,11 +87,16 @@ def confirm_url(token: str) -> str:
 def area_words(kind: str, *, ward: tuple[str, str] = ("", ""), radius_m: int | None = None,
                center: Point | None = None, slug: str | None = None, category: tuple[str, str] | None = None) -> str:
     """The subscription's area (and category) in words, in the active language."""
-    with_category = category is not None and category[0]
-    context: dict[str, Any] = {"kind": kind, "ward": in_language(*ward), "radius_m": radius_m, "slug": slug,
-                               "lat": f"{center.y:.5f}" if center else "", "lon": f"{center.x:.5f}" if center else "",
-                               "category": in_language(*category) if with_category else ""}
-    return render_to_string("alerts/area.txt", context).strip()
+    if kind == AreaAlert.Kind.WARD:
+        words = in_language(*ward)
+    elif kind == AreaAlert.Kind.CIRCLE:
+        words = _("within %(radius_m)s m of %(lat)s, %(lon)s") % {
+            "radius_m": radius_m, "lat": f"{center.y:.5f}" if center else "", "lon": f"{center.x:.5f}" if center else ""}
+    else:
+        words = _("the area you drew (no. %(slug)s)") % {"slug": slug}
+    if category is not None and category[0]:
+        words += " (" + _("%(category)s only") % {"category": in_language(*category)} + ")"
+    return words
 
 
 def describe(alert: AreaAlert) -> str:
@@ -105,16 +112,32 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-def _mail(subscriber: Subscriber, name: str, context: dict[str, Any]) -> dict[str, Any]:
-    """OutboxMessage fields for mail `name` to this subscriber, in their language."""
-    unsubscribe = unsubscribe_url(subscriber.unsubscribe_token)
-    context = {**context, "site_url": settings.CITYPIN_SITE_URL, "unsubscribe_url": unsubscribe,
+# Rendered in place of the unsubscribe token (and of the area's words), then replaced per
+# subscriber: one rendering serves every subscriber of a language (a report can match hundreds).
+# Random, so no text a citizen wrote can contain them.
+_TOKEN_SLOT = "slot" + secrets.token_hex(16)
+_AREA_SLOT = "slot" + secrets.token_hex(16)
+
+
+def _render(language: str, name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body of mail `name` in `language`, the unsubscribe token left as a slot."""
+    context = {**context, "site_url": settings.CITYPIN_SITE_URL, "unsubscribe_url": unsubscribe_url(_TOKEN_SLOT),
                "max_description": MAX_DESCRIPTION}
-    with override(subscriber.language):
+    with override(language):
         subject = _one_line(render_to_string(f"alerts/{name}_subject.txt", context))
         body = render_to_string(f"alerts/{name}_body.txt", context)
-    return {"recipient": subscriber.email, "subject": subject, "body": body,
+    return subject, body
+
+
+def _addressed(subscriber: Subscriber, subject: str, body: str) -> dict[str, Any]:
+    """OutboxMessage fields of a rendered mail for this subscriber, with their unsubscribe link."""
+    unsubscribe = unsubscribe_url(subscriber.unsubscribe_token)
+    return {"recipient": subscriber.email, "subject": subject, "body": body.replace(_TOKEN_SLOT, subscriber.unsubscribe_token),
             "headers": {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}}
+
+
+def _mail(subscriber: Subscriber, name: str, context: dict[str, Any]) -> dict[str, Any]:
+    return _addressed(subscriber, *_render(subscriber.language, name, context))
 
 
 def confirmation_mail(alert: AreaAlert) -> dict[str, Any]:
@@ -124,12 +147,21 @@ def confirmation_mail(alert: AreaAlert) -> dict[str, Any]:
                                     "frequency": alert.frequency, "days": settings.CITYPIN_ALERT_CONFIRM_DAYS})
 
 
-def immediate_mail(match, report: PublicReport) -> dict[str, Any]:
-    """The alert of one new report to one matching subscription (alerts.Match)."""
-    with override(match.language):
-        area = area_words(match.kind, ward=(report.ward_vi, report.ward_en), radius_m=match.radius_m,
-                          center=match.center, slug=match.slug)
-    return {**_mail(match, "immediate", {"area": area, "report": report}), "report_id": report.id}
+def immediate_mails(matches: list, report: PublicReport) -> list[dict[str, Any]]:
+    """The alert of one new report to each matching subscription (alerts.Match). The mail is
+    rendered once per language, its area words and unsubscribe token left as slots filled per
+    subscriber: a report may match hundreds."""
+    rendered: dict[str, tuple[str, str]] = {}
+    mails = []
+    for match in matches:
+        if match.language not in rendered:
+            rendered[match.language] = _render(match.language, "immediate", {"area": _AREA_SLOT, "report": report})
+        with override(match.language):
+            area = area_words(match.kind, ward=(report.ward_vi, report.ward_en), radius_m=match.radius_m,
+                              center=match.center, slug=match.slug)
+        subject, body = rendered[match.language]
+        mails.append({**_addressed(match, subject, body.replace(_AREA_SLOT, area)), "report_id": report.id})
+    return mails
 
 
 def digest_mail(alert: AreaAlert, reports: list[PublicReport]) -> dict[str, Any]:

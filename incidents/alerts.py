@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis.models import Area
-from incidents.alert_mails import PublicReport, confirmation_mail, digest_mail, immediate_mail, public_reports
+from incidents.alert_mails import PublicReport, confirmation_mail, digest_mail, immediate_mails, public_reports
 from incidents.models import AreaAlert, Category, DrawnArea, OutboxMessage, Report
 from incidents.models.alerts import polygon_problem
 
@@ -291,7 +291,7 @@ def enqueue_area_alerts(report: Report) -> int:
         return 0
     matches = [Match(*row[:6], GEOSGeometry(row[6]) if row[6] else None, *row[7:]) for row in rows]
     public = public_reports([report.pk])[report.pk]
-    OutboxMessage.objects.bulk_create([OutboxMessage(**immediate_mail(m, public)) for m in matches])
+    OutboxMessage.objects.bulk_create([OutboxMessage(**fields) for fields in immediate_mails(matches, public)])
     return len(matches)
 
 
