@@ -9,8 +9,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from incidents.delivery.open311_poll import poll_open311
 from incidents.alerts import send_digests
+from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
 from incidents.hotspots import refresh_hotspots
@@ -47,12 +47,12 @@ def run_once() -> str:
     dead = enqueue_dead_message_digest(now)  # at most every CITYPIN_DEAD_DIGEST_HOURS, and only when some died
     if dead:
         lines.append(f"dead-message digest: {dead} mails to the operations centers")
-    digests = send_digests(now)  # a cheap indexed look when none is due
-    if digests:
-        lines.append(f"area alerts: {digests} daily digests queued")
     polled = poll_open311(now)  # each back office at most every CITYPIN_OPEN311_POLL_INTERVAL
     if polled.summary():
         lines.append(polled.summary())
+    digests = send_digests(now)  # a cheap indexed look when none is due
+    if digests:
+        lines.append(f"area alerts: {digests} daily digests queued")
     if _last_hotspots is None or (now - _last_hotspots).total_seconds() >= settings.CITYPIN_HOTSPOT_INTERVAL:
         _last_hotspots = now
         result = refresh_hotspots(now=now)
