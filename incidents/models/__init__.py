@@ -16,6 +16,7 @@ from incidents.models.forwarding import Open311Endpoint, Open311Forward, Open311
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
 from incidents.models.messaging import DigestRun, MessageTemplate, Notice, NotificationRule, Unsubscription
+from incidents.models.ratelimit import RateCount
 from incidents.models.reports import (  # noqa: F401 (migrations)
     ClientSubmission,
     OutboxMessage,
@@ -33,5 +34,5 @@ __all__ = [
     "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
     "WebhookEndpoint", "DigestRun", "MessageTemplate", "Notice", "NotificationRule", "Unsubscription",
-    "Open311Endpoint", "Open311Forward", "Open311Service",
+    "Open311Endpoint", "Open311Forward", "Open311Service", "RateCount",
 ]
