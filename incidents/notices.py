@@ -30,6 +30,7 @@ from incidents.mailing import render
 from incidents.models import (
     Department,
     DigestRun,
+    MessageTemplate,
     Notice,
     NotificationRule,
     OutboxMessage,
@@ -130,9 +131,10 @@ def _subscribed(report: Report, citizens: dict[str, str]) -> dict[str, str]:
 
 # -- queueing -----------------------------------------------------------------------------------
 
-def _staff_mail(event: str, values: dict) -> tuple[str, str]:
+def _staff_mail(event: str, values: dict, stored: dict[str, MessageTemplate]) -> tuple[str, str]:
     """Subject (Vietnamese) and body (Vietnamese, then English)."""
-    vi, en = render(event, "vi", values), render(event, "en", values)
+    vi = render(event, "vi", values, stored.get("vi"), use_stored=False)
+    en = render(event, "en", values, stored.get("en"), use_stored=False)
     return vi.subject, vi.body + BILINGUAL_SEPARATOR + en.body
 
 
@@ -161,14 +163,16 @@ def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
     staff = list(dict.fromkeys(staff))
     citizens = _subscribed(report, _citizens(report, who)) if report is not None else {}
     rows = []
+    # The admin's templates for the event, every language in one query (none: the file templates).
+    stored = {t.language: t for t in MessageTemplate.objects.filter(event=event)} if staff or citizens else {}
     if staff:
-        subject, body = _staff_mail(event, values)
+        subject, body = _staff_mail(event, values, stored)
         rows += [OutboxMessage(recipient=email, subject=subject, body=body, report=report) for email in staff]
     for email, language in citizens.items():
         if email in staff:
             continue
         link = unsubscribe_url(email, report)
-        mail = render(event, language, {**values, "unsubscribe_url": link})
+        mail = render(event, language, {**values, "unsubscribe_url": link}, stored.get(language), use_stored=False)
         rows.append(OutboxMessage(recipient=email, subject=mail.subject, body=mail.body, report=report, headers={
             "List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Content-Language": language}))
