@@ -12,7 +12,15 @@ import json
 
 from django.db import IntegrityError, transaction
 
-from incidents.models import Department, Open311Endpoint, Open311Forward, OutboxMessage, Report
+from incidents.models import (
+    ApiKey,
+    ClientSubmission,
+    Department,
+    Open311Endpoint,
+    Open311Forward,
+    OutboxMessage,
+    Report,
+)
 
 
 def enqueue_open311_forward(report: Report, department: Department) -> int:
@@ -22,7 +30,7 @@ def enqueue_open311_forward(report: Report, department: Department) -> int:
     if endpoint is None:
         return 0
     service_code = endpoint.service_code_for(report.category_id)
-    if not service_code:
+    if not service_code or _is_our_own_copy(report, endpoint):
         return 0
     try:
         with transaction.atomic():  # a savepoint: a concurrent forward of the same pair wins
@@ -34,6 +42,15 @@ def enqueue_open311_forward(report: Report, department: Department) -> int:
                                  subject=f"open311 {service_code}"[:200], report=report,
                                  body=json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     return 1
+
+
+def _is_our_own_copy(report: Report, endpoint: Open311Endpoint) -> bool:
+    """Whether the report came in through our Open311 with the very key we forward with: the
+    back office is this installation (a demo, a test), and this is the copy of a forward; sending
+    it on would file it again, and again."""
+    key = endpoint.api_key()
+    return bool(key) and report.source == Report.Source.OPEN311 and ClientSubmission.objects.filter(
+        report=report, api_key__key_hash=ApiKey.hash(key)).exists()
 
 
 def service_request_form(report: Report, endpoint: Open311Endpoint, service_code: str) -> list[tuple[str, str]]:
