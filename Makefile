@@ -54,6 +54,7 @@ bench: demo
 	@$(PY) bench/outbox.py
 	@CITYPIN_BENCH_DB=citypin_bench_pages $(PY) bench/pages.py
 	@$(PY) bench/storm.py
+	@CITYPIN_BENCH_DB=citypin_bench_scale $(PY) bench/scale.py
 	@CITYPIN_BENCH_DB=citypin_bench_mail $(PY) bench/notices.py
 	@CITYPIN_BENCH_DB=citypin_bench_alerts $(PY) bench/alerts.py
 

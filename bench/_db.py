@@ -47,9 +47,12 @@ def use_bench_database() -> None:
 
 
 # Synthetic reports, each alone in its incident, reported in the last 60 days (so both the
-# hotspot window and the previous one hold data): 80% spread
+# hotspot window and the previous one hold data; or, with `ago`, in the `days` before that many
+# days ago: history): 80% spread
 # uniformly over the Cần Thơ box, 20% around 300 fixed centres (σ ≈ 80 m), so DBSCAN has real
-# clusters to find. Categories uniform; 70% new, 10% acknowledged, 10% in progress, 10% resolved.
+# clusters to find. Categories uniform; 70% new, 10% acknowledged, 10% in progress, 10% resolved
+# (or `statuses`, drawn uniformly). All in the operations center's department, or with
+# `departments`, spread over them by id with due times of a day (acknowledge) and a week (resolve).
 POINTS_SQL = """
 CREATE TEMP TABLE bench_pts AS
 WITH centres AS (
@@ -64,23 +67,26 @@ SELECT n,
                             random() * 2 * pi())::geometry
             ELSE ST_SetSRID(ST_MakePoint(105.35 + random() * 0.85, 9.55 + random() * 0.7), 4326) END AS g,
        cats.ids[1 + floor(random() * cardinality(cats.ids))::int] AS category_id,
-       now() - random() * make_interval(days => %(days)s) AS t,
-       (ARRAY['new','new','new','new','new','new','new','acknowledged','in_progress','resolved'])[1 + floor(random() * 10)::int] AS status
-FROM generate_series(%(first)s, %(last)s) n CROSS JOIN cats;
+       now() - make_interval(days => %(ago)s) - random() * make_interval(days => %(days)s) AS t,
+       statuses[1 + floor(random() * cardinality(statuses))::int] AS status,
+       departments[1 + mod(n, cardinality(departments))] AS department_id
+FROM generate_series(%(first)s, %(last)s) n CROSS JOIN cats
+CROSS JOIN (SELECT %(statuses)s::text[] AS statuses, %(departments)s::bigint[] AS departments) s;
 
 INSERT INTO incidents_incident (id, category_id, department_id, status, location, public_location, footprint,
                                 description, report_count, supporter_count, first_reported_at, last_reported_at,
                                 resolved_at, version, created_at, updated_at)
-SELECT n, category_id, %(department)s, status, g, g, g, '', 1, 0, t, t,
+SELECT n, category_id, department_id, status, g, g, g, '', 1, 0, t, t,
        CASE WHEN status = 'resolved' THEN t END, 1, t, t
 FROM bench_pts;
 
 INSERT INTO incidents_report (id, public_id, category_id, location, public_location, address, description,
                               public_description, attributes, status, department_id, routing, source, reporter_name,
                               reporter_email, reporter_phone, created_at, updated_at, resolved_at, supporter_count,
-                              version, incident_id, priority)
-SELECT n, 'BX-' || n, category_id, g, g, '', '', '', '{}', status, %(department)s, '{}', 'api', '', '', '', t, t,
-       CASE WHEN status = 'resolved' THEN t END, 0, 1, n, 2
+                              version, incident_id, priority, language, acknowledge_due_at, resolve_due_at)
+SELECT n, 'BX-' || n, category_id, g, g, '', '', '', '{}', status, department_id, '{}', 'api', '', '', '', t, t,
+       CASE WHEN status = 'resolved' THEN t END, 0, 1, n, 2, '',
+       CASE WHEN %(due)s THEN t + interval '1 day' END, CASE WHEN %(due)s THEN t + interval '7 days' END
 FROM bench_pts;
 
 DROP TABLE bench_pts;
@@ -99,8 +105,17 @@ def empty() -> None:
                        "incidents_incident RESTART IDENTITY CASCADE")
 
 
-def grow_to(target: int, days: int = 60) -> None:
-    """Add synthetic reports, dated within the last `days`, until the table holds `target`."""
+STATUSES = ["new"] * 7 + ["acknowledged", "in_progress", "resolved"]
+
+
+def grow_to(target: int, days: int = 60, *, ago: int = 0, statuses: list[str] | None = None,
+            departments: list[int] | None = None, bulk: bool = False) -> None:
+    """Add synthetic reports, dated within the `days` before `ago` days ago, until the table holds
+    `target`; with `statuses` drawn from those, with `departments` spread over them (with due times).
+
+    `bulk` (millions of rows): the tables' secondary indexes are dropped and built again after,
+    and their own triggers (the tiles' cell counts) are off meanwhile: the rows it adds are then
+    not in the tile cells. Interrupted, it leaves the indexes missing: empty() the database."""
     from django.db import connection
 
     from incidents.models import Department
@@ -112,20 +127,42 @@ def grow_to(target: int, days: int = 60) -> None:
         max_id = max(max_id, cursor.fetchone()[0])
         if count >= target:
             return
-        department = Department.objects.get(is_operations_center=True).pk
+        due = departments is not None
+        departments = departments or [Department.objects.get(is_operations_center=True).pk]
         start = time.perf_counter()
+        rebuild = _drop_indexes(cursor) if bulk else []
         step = 200_000
         first = max_id + 1
         remaining = target - count
         while remaining > 0:
             batch = min(step, remaining)
-            cursor.execute(POINTS_SQL, {"first": first, "last": first + batch - 1, "department": department,
-                                        "days": days})
+            cursor.execute(POINTS_SQL, {"first": first, "last": first + batch - 1, "departments": departments,
+                                        "days": days, "ago": ago, "statuses": statuses or STATUSES, "due": due})
             first += batch
             remaining -= batch
+        for statement in rebuild:
+            cursor.execute(statement)
         vacuum("incidents_report")
         vacuum("incidents_incident")
         print(f"  (filled to {target:,} reports in {time.perf_counter() - start:.0f} s)", flush=True)
+
+
+BULK_TABLES = ("incidents_report", "incidents_incident")
+
+
+def _drop_indexes(cursor) -> list[str]:
+    """Drop the bulk tables' indexes that back no constraint and turn their triggers off;
+    return the statements that restore both."""
+    cursor.execute("""SELECT i.indexname, i.indexdef FROM pg_indexes i
+                      WHERE i.tablename = ANY(%s) AND i.schemaname = current_schema()
+                        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""",
+                   [list(BULK_TABLES)])
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    for table in BULK_TABLES:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    return [definition for _name, definition in indexes] + [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in BULK_TABLES]
 
 
 def vacuum(table: str) -> None:

@@ -75,9 +75,9 @@ def queries(n: int, rng: random.Random) -> list[QueryDict]:
     return result
 
 
-def compare(label: str, user, qs: list[QueryDict]) -> None:
-    scope = staff_scope(user)
-    # The raw baseline: the identical SQL and parameters, prepared before the clock starts.
+def raw_statements(scope, qs: list[QueryDict]) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """The identical SQL and parameters the console runs for each query (list page, map points),
+    built before the clock starts: the raw baseline (bench/scale.py uses it too)."""
     raw_list, raw_map = [], []
     for q in qs:
         report_query = ReportQuery.parse(q, scope)
@@ -88,6 +88,12 @@ def compare(label: str, user, qs: list[QueryDict]) -> None:
                                    order=", ".join(e + " DESC" for e, _ in sort.keys))
         raw_list.append((list_sql, {**params, "limit": PAGE + 1}))
         raw_map.append((MAP_SQL.format(where=where), {**params, "limit": MAP_LIMIT + 1}))
+    return raw_list, raw_map
+
+
+def compare(label: str, user, qs: list[QueryDict]) -> None:
+    scope = staff_scope(user)
+    raw_list, raw_map = raw_statements(scope, qs)
     connection.ensure_connection()
     raw = connection.connection
 
