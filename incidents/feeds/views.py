@@ -5,7 +5,9 @@ newsrooms and neighbours.
 Each view parses (the language: ?lang=vi|en, else Accept-Language or the language cookie,
 Vietnamese by default), reads through queries.py (one SQL query over the public projection),
 and answers Atom with an ETag (a hash of the document) and Last-Modified (its newest entry), so
-a reader polling every few minutes gets 304. Every view is an open-data read
+a reader polling every few minutes gets 304. (A reader sending only If-Modified-Since misses a
+report taken down until something newer comes: the ETag, which readers send too and which wins
+when both come, changes at once.) Every view is an open-data read
 (http.opendata.open_data): CORS open for GET, the per-IP read limit.
 """
 
