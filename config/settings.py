@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "incidents.http.replicas.ReplicaReadMiddleware",  # public reads from replicas, when configured
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "incidents.http.browser.BrowserIdMiddleware",
@@ -139,6 +140,27 @@ CITYPIN_DB_WAIT_S = float(os.environ.get("CITYPIN_DB_WAIT_S", "5"))
 # JIT compilation costs ~200 ms on PostGIS statements whose declared function costs look
 # expensive (hotspot refresh went 8× slower with it); our queries are short, so it is off.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Read replicas (PostgreSQL streaming replication): DATABASE_REPLICA_URLS, a comma list of
+# database URLs, become the aliases replica_0, replica_1, … with the primary's options. Public
+# reads go to a well replica, writes and staff to the primary (incidents/read/replicas.py). None
+# configured (`make run`, `make test`): everything on the primary, no router, no middleware.
+CITYPIN_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    _replica = dj_database_url.parse(_url, engine="django.contrib.gis.db.backends.postgis",
+                                     conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+    # A replica that does not answer is skipped after this many seconds, not waited for.
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"],
+                           "connect_timeout": int(os.environ.get("CITYPIN_REPLICA_CONNECT_TIMEOUT", "2"))}
+    _replica["TEST"] = {"MIRROR": "default"}  # tests never create a database on a replica
+    DATABASES[f"replica_{_number}"] = _replica
+    CITYPIN_REPLICAS.append(f"replica_{_number}")
+DATABASE_ROUTERS = ["incidents.read.replicas.ReplicaRouter"] if CITYPIN_REPLICAS else []
+# A replica further behind the primary than this many seconds is skipped; its lag is measured at
+# most every CITYPIN_REPLICA_CHECK_S seconds per process. A client that wrote reads from the
+# primary for CITYPIN_READ_PRIMARY_S seconds after (read-your-writes).
+CITYPIN_REPLICA_MAX_LAG_S = float(os.environ.get("CITYPIN_REPLICA_MAX_LAG_S", "5"))
+CITYPIN_REPLICA_CHECK_S = float(os.environ.get("CITYPIN_REPLICA_CHECK_S", "1"))
+CITYPIN_READ_PRIMARY_S = float(os.environ.get("CITYPIN_READ_PRIMARY_S", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -60,6 +60,9 @@ shared_buffers = 256MB
 work_mem = 32MB
 maintenance_work_mem = 256MB
 max_connections = 50
+# Streaming replicas (read scale-out; the tests make one with pg_basebackup -R).
+wal_level = replica
+max_wal_senders = 10
 CONF
 fi
 
@@ -82,6 +85,20 @@ elif [ -n "${reload:-}" ]; then
 fi
 
 psql_pg() { PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+# Streaming replicas need WAL kept for replication, WAL senders, and a replication line in
+# pg_hba.conf. PostgreSQL's defaults have all three; a cluster changed since gets them back: the
+# pg_hba line by a reload, the two settings by one restart (only then: others may be using it).
+if ! as_pg grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32' "$run/cluster/pg_hba.conf"; then
+  echo "host    replication     all             127.0.0.1/32            trust" | as_pg tee -a "$run/cluster/pg_hba.conf" >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" reload >/dev/null
+fi
+if [ "$(psql_pg -d postgres -c "select current_setting('wal_level') <> 'minimal'
+                                   and current_setting('max_wal_senders')::int >= 4")" != t ]; then
+  echo "db: turning on WAL for streaming replicas (wal_level, max_wal_senders); restarting once"
+  psql_pg -d postgres -c "alter system set wal_level = replica" -c "alter system set max_wal_senders = 10"
+  as_pg "$PGBIN/pg_ctl" -D "$run/cluster" -l "$run/postgres.log" -m fast -w -t 60 restart >/dev/null
+fi
 if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$DBNAME'")" != 1 ]; then
   psql_pg -d postgres -c "create database \"$DBNAME\""
 fi

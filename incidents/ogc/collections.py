@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +33,7 @@ from incidents.read.public import (
     REPORT_PROPERTIES_SQL,
 )
 from incidents.read.query import ReportQuery, bbox_sql
+from incidents.read.replicas import read_connection
 from incidents.read.sql import REPORT_FROM_SQL, localized
 
 # One page: the sort key of each row, then its Feature as text. {geometry} is the public
@@ -238,7 +238,7 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
     params["limit"] = q.limit + 1
     sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits)
     n_keys = len(collection.keys)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         matched = None
@@ -259,7 +259,7 @@ def feature(collection: Collection, feature_id: str, q: ItemsQuery, lang: str) -
     extra = " AND i.report_count > 0" if collection is INCIDENTS else ""
     sql = collection.page_sql(f"{collection.id_sql} = %(id)s{extra}",
                               q.crs.geometry_sql(collection.geometry_column), q.crs.digits)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[len(collection.keys)] if row else None
@@ -267,7 +267,7 @@ def feature(collection: Collection, feature_id: str, q: ItemsQuery, lang: str) -
 
 def extent(collection: Collection) -> tuple[list[float] | None, list[str | None] | None]:
     """([minx, miny, maxx, maxy] lon/lat or None, [first, last] ISO 8601 or None)."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM ({collection.extent_sql}) "
                        "AS x(e, t0, t1)")
         minx, miny, maxx, maxy, t0, t1 = cursor.fetchone()

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
-
 from incidents.models import Report
 from incidents.read.public import PUBLIC_PHOTOS_WHERE, PUBLIC_POINT, report_field
 from incidents.read.query import ReportQuery
+from incidents.read.replicas import read_connection
 from incidents.read.sql import REPORT_FROM_SQL, language
 
 OPEN = "'{" + ",".join(Report.OPEN_STATUSES) + "}'::text[]"
@@ -129,7 +128,7 @@ def request_documents(fmt: str, query: ReportQuery, page: Page, extended: bool, 
     params = {"lang": language(lang), "site": site, "limit": page.size, "offset": page.offset}
     sql = REQUESTS_SQL.format(document=request_document_sql(fmt, extended), source=REPORT_FROM_SQL,
                               where=query.where(params))
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -141,7 +140,7 @@ WHERE s.token = %(token)s
 
 
 def request_id_for_token(token: str) -> str | None:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(TOKEN_SQL, {"token": token})
         row = cursor.fetchone()
     return row[0] if row else None
@@ -180,6 +179,6 @@ LIMIT %(limit)s OFFSET %(offset)s
 def update_documents(fmt: str, start, end, page: Page) -> list[str]:
     document = json_object_sql(UPDATE_FIELDS) if fmt == "json" else xml_element_sql("request_update", UPDATE_FIELDS)
     params = {"start": start, "end": end, "limit": page.size, "offset": page.offset}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(UPDATES_SQL.format(document=document), params)
         return [row[0] for row in cursor.fetchall()]

@@ -10,12 +10,12 @@ index of the point: the public point for the public, the exact location for staf
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from incidents.access import StaffScope
 from incidents.read.geojson import base_params
 from incidents.read.query import OPEN_STATUSES, OVERDUE_SQL, Errors, Query, ReportQuery, field_error
+from incidents.read.replicas import read_connection
 from incidents.read.sql import REPORT_FROM_SQL
 
 MAX_CELLS = 2000
@@ -70,6 +70,6 @@ def report_cells(query: Query, lang: str, scope: StaffScope | None = None) -> li
                                   "open_statuses": OPEN_STATUSES, "now": report_query.now}
     sql = CELLS_SQL.format(point=report_query.point, from_sql=REPORT_FROM_SQL, where=report_query.where(params),
                            **(PUBLIC_COUNTS if scope is None else STAFF_COUNTS))
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

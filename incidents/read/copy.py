@@ -19,7 +19,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from django.db import connection
+from incidents.read.replicas import read_connection
 
 BATCH_BYTES = 1 << 18
 QUEUE = 8
@@ -52,6 +52,7 @@ class _Batches:
 
 def copy_out(sql: str, params: dict, options: str = "") -> Iterator[bytes]:
     """Batches of whole rows of `COPY (sql) TO STDOUT options`, sql's %(name)s filled from params."""
+    connection = read_connection()  # resolved now: the thread below has no request context
     connection.ensure_connection()
     raw = connection.connection
     with raw.cursor() as cursor:

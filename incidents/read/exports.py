@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from incidents.read.copy import copy_out
 from incidents.read.csv import BOM
 from incidents.read.public import PUBLIC_POINT, REPORT_FIELDS, REPORT_PROPERTIES_SQL, PublicField
 from incidents.read.query import ReportQuery
+from incidents.read.replicas import read_connection
 from incidents.read.sql import REPORT_FROM_SQL, language
 
 # lon/lat of the public point, SRID 4326, degrees with 6 decimals; NULL for a report placed
@@ -134,7 +134,7 @@ COUNT_UP_TO_SQL = f"SELECT count(*) FROM (SELECT 1 {REPORT_FROM_SQL} WHERE {{whe
 def count_up_to(export: Export, cap: int) -> int:
     """How many reports match, counting no further than `cap` (bounded cost on a large table)."""
     params = {"lang": language(export.lang), "cap": cap}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(COUNT_UP_TO_SQL.format(where=export.query.where(params)), params)
         return cursor.fetchone()[0]
 
@@ -178,6 +178,6 @@ SELECT (SELECT max(updated_at)::text || '/' || count(*) FROM incidents_report)
 
 def data_version() -> str:
     """A short text that changes whenever anything an export shows may have changed."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(DATA_VERSION_SQL)
         return hashlib.sha256((cursor.fetchone()[0] or "").encode()).hexdigest()[:32]

@@ -4,11 +4,11 @@ incident's first report)."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from incidents.read.geojson import INCIDENT_FEATURE_SQL, INCIDENT_FROM_SQL, base_params
 from incidents.read.query import Errors, Query, ReportQuery, field_error
+from incidents.read.replicas import read_connection
 from incidents.read.reports import DEFAULT_PAGE, Page, parse_limit
 
 # Newest first; the cursor is the last id shown.
@@ -41,14 +41,14 @@ def incident_page(query: Query, lang: str) -> Page:
         params["cursor_id"] = after
         where += " AND i.id < %(cursor_id)s"
     params["limit"] = limit + 1
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(INCIDENT_PAGE_SQL.format(where=where), params)
         rows = cursor.fetchall()
     return Page([row[1] for row in rows[:limit]], str(rows[limit - 1][0]) if len(rows) > limit else None)
 
 
 def incident_feature(incident_id: int, lang: str) -> str | None:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"SELECT {INCIDENT_FEATURE_SQL} {INCIDENT_FROM_SQL} WHERE i.id = %(id)s",
                        base_params(lang) | {"id": incident_id})
         row = cursor.fetchone()

@@ -3,12 +3,12 @@ in SQL, in SRID 4326."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from incidents.read.cells import metres_per_pixel, parse_zoom
 from incidents.read.geojson import base_params
 from incidents.read.query import Errors, Query, bbox_sql, field_error, parse_bbox, values
+from incidents.read.replicas import read_connection
 from incidents.read.sql import localized
 from incidents.read.versions import data_version
 
@@ -57,7 +57,7 @@ def area_features(query: Query) -> list[str]:
         if bbox:
             where.append(bbox_sql("a.boundary", bbox, params))
     errors.raise_any()
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(AREAS_SQL.format(where=" AND ".join(where)), params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -101,6 +101,6 @@ def hotspot_features(query: Query, lang: str) -> list[str]:
         if bbox:
             where.append(bbox_sql("h.footprint", bbox, params))
     errors.raise_any()
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(HOTSPOTS_SQL.format(where=" AND ".join(where)), params)
         return [row[0] for row in cursor.fetchall()]

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from incidents.read.cursors import after_cursor, decode_cursor, encode_cursor
 from incidents.read.geojson import PUBLIC_POINT, REPORT_FEATURE_SQL, base_params
 from incidents.read.query import OPEN_STATUSES, Errors, Query, ReportQuery, field_error
+from incidents.read.replicas import read_connection
 from incidents.read.sql import REPORT_FROM_SQL
 
 MAX_PAGE = 5000
@@ -59,7 +59,7 @@ def report_page(query: Query, lang: str) -> Page:
     if after:
         where += " AND " + after_cursor(NEWEST, after, True, params)
     params["limit"] = limit + 1
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(REPORT_PAGE_SQL.format(where=where), params)
         rows = cursor.fetchall()
     next_cursor = encode_cursor(rows[limit - 1][:2]) if len(rows) > limit else None
@@ -68,7 +68,7 @@ def report_page(query: Query, lang: str) -> Page:
 
 def report_feature(public_id: str, lang: str) -> str | None:
     params = base_params(lang) | {"public_id": public_id}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"SELECT {REPORT_FEATURE_SQL} {REPORT_FROM_SQL} WHERE r.public_id = %(public_id)s", params)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -97,7 +97,7 @@ def nearby_open_reports(category_code: str, lon: float, lat: float, lang: str, l
     """Open reports of `category_code` near lon/lat (SRID 4326), with their distance_m."""
     params = base_params(lang) | {"category": category_code, "lon": lon, "lat": lat, "limit": limit,
                                   "open_statuses": OPEN_STATUSES}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(NEARBY_SQL, params)
         rows = cursor.fetchall()
     features = []

@@ -11,7 +11,7 @@ changes are invisible, so every reader sees a version change atomically with the
 
 from __future__ import annotations
 
-from django.db import connection
+from incidents.read.replicas import read_connection
 
 # The data version of the tables %(tables)s (names of database tables).
 DATA_VERSION_SQL = (
@@ -21,6 +21,6 @@ DATA_VERSION_SQL = (
 
 
 def data_version(tables: list[str] | tuple[str, ...]) -> int:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(DATA_VERSION_SQL, {"tables": list(tables)})
         return int(cursor.fetchone()[0])

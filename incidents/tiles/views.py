@@ -15,7 +15,6 @@ import json
 
 from csp.decorators import csp_exempt
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.http import parse_etags
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_safe
 from gis.tiles import MAX_ZOOM, Tile, TileError
 from incidents.http.opendata import open_data
 from incidents.read.query import ReportQuery
+from incidents.read.replicas import read_connection
 from incidents.read.sql import language
 from incidents.read.versions import data_version
 from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, Layer
@@ -116,7 +116,7 @@ def tile_response(request: HttpRequest, layer: str, z: str, x: str, y: str) -> H
         if matches(request, tag):
             return cached_headers(HttpResponse(status=304), tag)
     sql, params = found.query(address, lang, report_query)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         version, mvt = cursor.fetchone()
     tag = etag(found, address, lang, query, int(version))
@@ -130,7 +130,7 @@ tile = open_data(require_safe(csp_exempt()(tile_response)))
 
 
 def area_bounds() -> list[float]:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(BOUNDS_SQL)
         bounds = cursor.fetchone()
     return [round(v, 6) for v in bounds] if bounds and bounds[0] is not None else [-180, -85.051129, 180, 85.051129]
