@@ -57,6 +57,7 @@ bench: demo
 	@CITYPIN_BENCH_DB=citypin_bench_scale $(PY) bench/scale.py
 	@CITYPIN_BENCH_DB=citypin_bench_mail $(PY) bench/notices.py
 	@CITYPIN_BENCH_DB=citypin_bench_alerts $(PY) bench/alerts.py
+	@CITYPIN_BENCH_DB=citypin_bench_offline $(PY) bench/offline.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
 backup: db

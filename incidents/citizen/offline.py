@@ -22,7 +22,7 @@ from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.templatetags.static import static
+from django.templatetags.static import PrefixNode, static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -69,7 +69,8 @@ def _version(precache: list[str]) -> str:
 def service_worker(request: HttpRequest) -> HttpResponse:
     precache = shell_urls()
     response = render(request, WORKER_TEMPLATE, {
-        "version": _version(precache), "precache": json.dumps(precache), "static_prefix": static(""),
+        "version": _version(precache), "precache": json.dumps(precache),
+        "static_prefix": PrefixNode.handle_simple("STATIC_URL"),  # static("") has no manifest entry
         "outbox_js": static("citypin/outbox.js"), "offline_url": reverse("offline")},
         content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"  # the browser asks for a new worker on every visit

@@ -49,6 +49,18 @@ def test_the_service_worker_installs_and_controls_the_citizen_pages(city, page, 
     assert {"/", "/report/", "/offline/"} <= set(cached)
 
 
+def test_the_service_worker_keeps_no_staff_page_and_no_api_answer(city, page, live_server):
+    worker_in_control(page, live_server)
+    page.evaluate("() => fetch('/api/v1/categories/').then(r => r.json())")
+    page.goto(f"{live_server.url}/console/login/")
+    page.goto(f"{live_server.url}/report/")
+    page.wait_for_load_state("networkidle")
+    cached = page.evaluate("() => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+                           ".then(lists => lists.flat().map(r => new URL(r.url).pathname))")
+    assert "/report/" in cached
+    assert [path for path in cached if path.startswith(("/console", "/api", "/admin"))] == []
+
+
 def test_the_map_and_the_form_open_with_no_connection(city, page, live_server, screenshot):
     worker_in_control(page, live_server)
     go_offline(page)

@@ -6,9 +6,13 @@ import json
 import re
 
 from django.contrib.staticfiles import finders
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from PIL import Image
 
+from incidents.models import Photo, Report
+from tests.citizen.test_pages import form_data
+from tests.images import jpeg_bytes
 from tests.world import build_world
 
 
@@ -107,3 +111,32 @@ class OfflinePageTests(TestCase):
         response = self.client.get("/offline/")
         self.assertContains(response, "<h1>Không có kết nối</h1>", html=True)
         self.assertContains(response, 'href="/report/"')
+
+
+class OutboxSendTests(TestCase):
+    """What outbox.js sends: the form's fields and photo, under a key made on the phone (not a
+    token the server issued) as the submission token and the Idempotency-Key header."""
+
+    KEY = "Ph0ne-made-key_0123456789abcdefg"  # 32 characters, as outbox.js makes them
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def send(self, **overrides):
+        photo = SimpleUploadedFile("o-ga.jpg", jpeg_bytes(105.72, 10.02), content_type="image/jpeg")
+        return self.client.post("/report/", form_data(submission=self.KEY, photos=photo, **overrides),
+                                HTTP_IDEMPOTENCY_KEY=self.KEY)
+
+    def test_a_report_sent_again_after_a_lost_answer_is_made_once_with_its_photo(self):
+        first, again = self.send(), self.send()
+        report = Report.objects.get()
+        for response in (first, again):
+            self.assertRedirects(response, f"/r/{report.public_id}/", fetch_redirect_response=False)
+        self.assertEqual(Photo.objects.filter(report=report).count(), 1)
+
+    def test_a_refused_report_answers_the_form_with_its_errors_and_makes_nothing(self):
+        response = self.send(category="")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, 'id="error-summary"')
+        self.assertEqual(Report.objects.count(), 0)

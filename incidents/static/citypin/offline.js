@@ -118,7 +118,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if ("serviceWorker" in navigator && text.worker) {
-      navigator.serviceWorker.register(text.worker, {scope: "/"}).catch(function () {});
+      // After the page has loaded: its precaching never competes with the page's own files.
+      window.addEventListener("load", function () {
+        navigator.serviceWorker.register(text.worker, {scope: "/"}).catch(function () {});
+      });
       navigator.serviceWorker.addEventListener("message", function (event) {
         if (event.data && event.data.type === (outbox && outbox.SYNC_TAG)) render();
       });
