@@ -58,6 +58,7 @@ bench: demo
 	@CITYPIN_BENCH_DB=citypin_bench_mail $(PY) bench/notices.py
 	@CITYPIN_BENCH_DB=citypin_bench_alerts $(PY) bench/alerts.py
 	@CITYPIN_BENCH_DB=citypin_bench_offline $(PY) bench/offline.py
+	@CITYPIN_BENCH_DB=citypin_bench_feeds $(PY) bench/feeds.py
 
 # pg_dump of the database to backups/ (or FILE=…); restore one with `make restore FILE=…`.
 backup: db

@@ -106,28 +106,38 @@ def _status(code: str) -> str:
     return capfirst(Report.Status(code).label) if code in Report.Status.values else code
 
 
+class _ReportEntries:
+    """Makes the entries of one feed: the words that repeat (status names, the tracking page's
+    URL) are translated and reversed once per feed, not once per entry."""
+
+    PLACEHOLDER = "PUBLICID"  # a public id is letters, digits and dashes: replacing it is safe
+
+    def __init__(self, request: HttpRequest):
+        self.track = _url(request, reverse("track", args=[self.PLACEHOLDER]))
+        self.statuses = {code: capfirst(label) for code, label in Report.Status.choices}
+        self.status_line, self.address_line = _("Status: %(status)s"), _("Address: %(address)s")
+
+    def __call__(self, row: ReportRow) -> Entry:
+        url = self.track.replace(self.PLACEHOLDER, row.public_id)
+        lines = [self.status_line % {"status": self.statuses.get(row.status, row.status)}]
+        if row.address:
+            lines.append(self.address_line % {"address": row.address})
+        if row.description:
+            lines.append(row.description)
+        title = " · ".join(p for p in (row.category_name, row.ward_name or row.address, row.public_id) if p)
+        return Entry(id=url, link=url, title=title, summary="\n".join(lines), published=row.created_at,
+                     updated=row.updated_at, point=_point(row), categories=(row.category,))
+
+
 def _point(row: ReportRow) -> tuple[float, float] | None:
     return None if row.lon is None else (row.lon, row.lat)
-
-
-def _report_entry(request: HttpRequest, row: ReportRow) -> Entry:
-    url = _url(request, reverse("track", args=[row.public_id]))
-    where = row.ward_name or row.address
-    lines = [_("Status: %(status)s") % {"status": _status(row.status)}]
-    if row.address:
-        lines.append(_("Address: %(address)s") % {"address": row.address})
-    if row.description:
-        lines.append(row.description)
-    return Entry(id=url, link=url, title=" · ".join(p for p in (row.category_name, where, row.public_id) if p),
-                 summary="\n".join(lines), published=row.created_at, updated=row.updated_at, point=_point(row),
-                 categories=(row.category,))
 
 
 def _reports_feed(request: HttpRequest, lang: str, title: str, rows: list[ReportRow]) -> Feed:
     return Feed(id=_url(request, request.path), title=title,
                 subtitle=_("The latest %(n)s public reports, newest first. Citypin.") % {"n": queries.MAX_ENTRIES},
                 self_url=_self(request, lang), alternate_url=_url(request, reverse("map")), language=lang,
-                entries=[_report_entry(request, row) for row in rows], rights=_rights())
+                entries=list(map(_ReportEntries(request), rows)), rights=_rights())
 
 
 @feed_view
