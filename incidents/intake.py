@@ -28,7 +28,16 @@ from incidents.alerts import enqueue_area_alerts
 from incidents.categories import public_point
 from incidents.events import event, record_many
 from incidents.matching import Placement, incident_for, place_report, refresh_incident
-from incidents.models import Category, CategoryAttribute, ClientSubmission, Department, Photo, Report, ReportEvent
+from incidents.models import (
+    Category,
+    CategoryAttribute,
+    CategoryGroup,
+    ClientSubmission,
+    Department,
+    Photo,
+    Report,
+    ReportEvent,
+)
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
 from incidents.routing import OutsideJurisdiction, Route, route
@@ -244,7 +253,8 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     if draft.client is not None:
         _save_client_submission(report, draft.client)
     if notify:
-        enqueue_department_notice(report, Department.objects.get(pk=decision.department_id))
+        report.department = _department(decision.department_id)  # the notices read it: one read, not two
+        enqueue_department_notice(report, report.department)
         enqueue_reporter_receipt(report)
         enqueue_area_alerts(report)  # public from now: the subscribers of its area hear of it
     return report
@@ -274,11 +284,73 @@ def _validate_draft(draft: ReportDraft) -> ValidDraft:
                       description=description, public_description=scrub_contact_details(description))
 
 
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+
+# The category of a code with its group and its attributes, in one round trip instead of the
+# ORM's two (select_related + prefetch_related) and their compilation: one row per attribute in
+# the attributes' order (order, code), or one row with NULL attribute columns when it has none.
+# The columns are the models' own, in field order, so Model.from_db can take each slice.
+CATEGORY_SQL = f"""
+SELECT {_columns(Category, "c")}, {_columns(CategoryGroup, "g")}, {_columns(CategoryAttribute, "a")}
+FROM {Category._meta.db_table} c
+JOIN {CategoryGroup._meta.db_table} g ON g.id = c.group_id
+LEFT JOIN {CategoryAttribute._meta.db_table} a ON a.category_id = c.id
+WHERE c.code = %s
+ORDER BY a."order", a.code
+"""
+_SLICES = [(model, [getattr(f, "from_db_value", None) for f in model._meta.concrete_fields])
+           for model in (Category, CategoryGroup, CategoryAttribute)]
+
+
+def _load_category(code: str) -> Category | None:
+    """The category of that code with its group (category.group) and attributes
+    (category.attributes.all()) loaded, as select_related/prefetch_related would."""
+    with connection.cursor() as cursor:
+        cursor.execute(CATEGORY_SQL, [code])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    loaded = []
+    for row in rows:
+        objects, start = [], 0
+        for model, converters in _SLICES:
+            values = list(row[start:start + len(converters)])
+            start += len(converters)
+            if values[0] is None:  # no attribute (LEFT JOIN)
+                objects.append(None)
+                continue
+            for i, convert in enumerate(converters):
+                if convert is not None and values[i] is not None:
+                    values[i] = convert(values[i], None, connection)
+            objects.append(model.from_db(connection.alias, None, values))
+        loaded.append(objects)
+    category, group, _none = loaded[0]
+    category._state.fields_cache["group"] = group
+    attributes = [attribute for _c, _g, attribute in loaded if attribute is not None]
+    for attribute in attributes:
+        attribute._state.fields_cache["category"] = category
+    prefetched = CategoryAttribute.objects.all()
+    prefetched._result_cache, prefetched._prefetch_done = attributes, True
+    category._prefetched_objects_cache = {"attributes": prefetched}
+    return category
+
+
+DEPARTMENT_SQL = f"SELECT {_columns(Department, 'd')} FROM {Department._meta.db_table} d WHERE d.id = %s"
+
+
+def _department(department_id: int) -> Department:
+    with connection.cursor() as cursor:
+        cursor.execute(DEPARTMENT_SQL, [department_id])
+        return Department.from_db(connection.alias, None, cursor.fetchone())
+
+
 def _find_category(code: Any) -> tuple[Category | None, dict[str, list[str]]]:
     """The active category of that code, or None with the error."""
     if not code or not isinstance(code, str):
         return None, {"category": [_("This field is required.")]}
-    category = Category.objects.select_related("group").prefetch_related("attributes").filter(code=code).first()
+    category = _load_category(code)
     if category is None:
         return None, {"category": [_("Unknown category \"%(code)s\".") % {"code": code[:50]}]}
     if not category.active:

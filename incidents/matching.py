@@ -168,6 +168,20 @@ def place_report(category: Category, lon: float | None, lat: float | None, text:
     return placement
 
 
+# Lock an incident a new report joins, reading only what decides whether it may (the ORM's
+# select_for_update().get() read and converted every column, geometries too, to use three).
+LOCK_INCIDENT_SQL = "SELECT id, merged_into_id, status FROM incidents_incident WHERE id = %s FOR UPDATE"
+
+
+def _lock_incident(incident_id: int) -> tuple[int, int | None, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_INCIDENT_SQL, [incident_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Incident.DoesNotExist(f"Incident {incident_id} does not exist.")
+    return row
+
+
 def incident_for(placement: Placement, *, category_id: int, department_id: int, location, text: str,
                  now: datetime) -> int:
     """The incident a new report joins: the matched one (locked until the transaction ends, so its
@@ -175,11 +189,11 @@ def incident_for(placement: Placement, *, category_id: int, department_id: int, 
     if placement.attach_to:
         # Scored without a lock: it may have been merged or closed since. Then follow the merge,
         # or start a new incident.
-        incident = Incident.objects.select_for_update().get(pk=placement.attach_to)
-        while incident.merged_into_id:
-            incident = Incident.objects.select_for_update().get(pk=incident.merged_into_id)
-        if incident.status in Report.OPEN_STATUSES:
-            return incident.pk
+        incident_id, merged_into_id, status = _lock_incident(placement.attach_to)
+        while merged_into_id:
+            incident_id, merged_into_id, status = _lock_incident(merged_into_id)
+        if status in Report.OPEN_STATUSES:
+            return incident_id
         placement.attach_to = None
     return Incident.objects.create(category_id=category_id, department_id=department_id, location=location,
                                    footprint=location, description=text, first_reported_at=now,

@@ -20,7 +20,8 @@ One SQL query, ROUTE_SQL, does the work for (category, point, accuracy_m):
    a shared edge always resolves the same way. Each sample's winner is its best-ranked match.
 5. The report's rule is the point's winner. If another department wins at any other sample,
    the report is contested and goes to the jurisdiction's operations center.
-6. The ward is the smallest ward the point lies in (ties on an edge: the lowest code).
+6. The ward is the smallest ward the point lies in (ties on an edge: the lowest code), with its
+   code and names for the explanation.
 7. The jurisdiction is the smallest operations-center area the point lies in (itself or via a
    child area); none means the point is outside every jurisdiction and the report is refused.
 """
@@ -139,8 +140,9 @@ jurisdiction AS (
 )
 SELECT
     (SELECT row_to_json(j) FROM jurisdiction j) AS operations_center,
-    (SELECT a.id FROM sample_areas sa JOIN geo_area a ON a.id = sa.area_id
-     WHERE sa.n = 0 AND a.kind = 'ward' ORDER BY a.area_m2, a.code LIMIT 1) AS ward_id,
+    (SELECT json_build_object('id', a.id, 'code', a.code, 'name_vi', a.name_vi, 'name_en', a.name_en)
+     FROM sample_areas sa JOIN geo_area a ON a.id = sa.area_id
+     WHERE sa.n = 0 AND a.kind = 'ward' ORDER BY a.area_m2, a.code LIMIT 1) AS ward,
     (SELECT row_to_json(w) FROM winner w) AS winner,
     (SELECT coalesce(json_agg(json_build_object('code', code, 'name_vi', name_vi, 'name_en', name_en)
                               ORDER BY code), '[]')
@@ -227,11 +229,12 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
     }
     with connection.cursor() as cursor:
         ROUTE.execute(cursor, params)
-        operations_center, ward_id, winner, rivals = cursor.fetchone()
+        operations_center, ward, winner, rivals = cursor.fetchone()
+    ward_id = ward.pop("id") if ward else None
     if operations_center is None:
         raise OutsideJurisdiction(f"{lat:.6f}, {lon:.6f}")
     if winner is None:
-        return _explain(Route(operations_center, None, "no_rule", ward_id=ward_id))
+        return _explain(Route(operations_center, None, "no_rule", ward_id=ward_id), ward=ward)
     if winner["distance_m"] is not None and category.public_location_precision_m:
         # The explanation is public: say no more about the distance than the public point does.
         step = category.public_location_precision_m
@@ -242,12 +245,13 @@ def route(category: Category, lon: float | None, lat: float | None, accuracy_m: 
         result = Route(operations_center, winner["id"], "contested", ward_id=ward_id)
         result.explanation["contested_between"] = [
             {k: winner_department[k] for k in ("code", "name_vi", "name_en")}, *rivals]
-        return _explain(result, winner)
-    return _explain(Route(winner_department, winner["id"], "rule", ward_id=ward_id), winner)
+        return _explain(result, winner, ward)
+    return _explain(Route(winner_department, winner["id"], "rule", ward_id=ward_id), winner, ward)
 
 
-def _explain(result: Route, winner: dict | None = None) -> Route:
-    """Fill result.explanation: a structured record plus a sentence in each language."""
+def _explain(result: Route, winner: dict | None = None, ward: dict | None = None) -> Route:
+    """Fill result.explanation: a structured record plus a sentence in each language. `ward` is
+    result.ward_id's {"code", "name_vi", "name_en"} when the caller has it already."""
     exp = result.explanation
     exp["reason"] = result.reason
     exp["department"] = {k: result.department[k] for k in ("code", "name_vi", "name_en")}
@@ -258,7 +262,7 @@ def _explain(result: Route, winner: dict | None = None) -> Route:
         if winner["distance_m"] is not None:
             exp["rule"]["distance_m"] = round(winner["distance_m"], 1)
     if result.ward_id is not None:
-        exp["ward"] = Area.objects.filter(pk=result.ward_id).values("code", "name_vi", "name_en").first()
+        exp["ward"] = ward or Area.objects.filter(pk=result.ward_id).values("code", "name_vi", "name_en").first()
     exp["text"] = {}
     exp["public_text"] = {}
     for lang in ("vi", "en"):
