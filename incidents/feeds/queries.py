@@ -10,7 +10,8 @@ assignment and photos are never selected. Of the events, only the public timelin
 
 Query shape: a CTE finds the ward/category/report (no row: 404), and a LEFT JOIN LATERAL takes
 its newest entries, LIMIT %(limit)s, so an existing target with nothing yet still gives one row
-(its entry columns NULL). Indexes: a ward's reports by their ward_id index, a category's by
+(its entry columns NULL). Indexes: a ward's reports by report_ward_created (ward, created_at
+DESC, id DESC: without it a quiet ward walked the whole created_at index), a category's by
 report_hotspot_cover (category_id, created_at) read backwards, a report's events by their
 report_id index; the ward and the category by their unique codes.
 """
