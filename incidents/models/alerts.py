@@ -42,7 +42,10 @@ def polygon_problem(geom) -> str | None:
         return str(_("Draw an area on the map."))
     if geom.geom_type != "Polygon":
         return str(_("The area must be one polygon."))
-    if geom.srid not in (None, 4326):
+    if geom.srid not in (None, 4326) or geom.hasz:
+        return str(_("The area must be in longitude and latitude (SRID 4326)."))
+    minx, miny, maxx, maxy = geom.extent
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         return str(_("The area must be in longitude and latitude (SRID 4326)."))
     if geom.num_coords - 1 > settings.CITYPIN_ALERT_MAX_VERTICES:
         return str(_("The area has too many corners (at most %(n)d).") % {"n": settings.CITYPIN_ALERT_MAX_VERTICES})

@@ -263,3 +263,12 @@ class BadInputTests(TestCase):
     def test_a_polygon_without_area_is_refused(self):
         flat = {"type": "Polygon", "coordinates": [[[105.71, 10.01], [105.73, 10.01], [105.71, 10.01], [105.71, 10.01]]]}
         self.assert_refused("area", kind="drawn", area=flat)
+
+    def test_a_polygon_off_the_globe_is_refused(self):
+        off = {"type": "Polygon", "coordinates": [[[500, 10.01], [500.02, 10.01], [500.02, 10.03], [500, 10.01]]]}
+        self.assert_refused("area", kind="drawn", area=off)
+
+    def test_a_polygon_with_heights_is_refused(self):
+        tall = {"type": "Polygon", "coordinates": [[[105.71, 10.01, 5], [105.73, 10.01, 5], [105.73, 10.03, 5],
+                                                     [105.71, 10.01, 5]]]}
+        self.assert_refused("area", kind="drawn", area=tall)
