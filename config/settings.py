@@ -301,9 +301,10 @@ if CITYPIN_TLS:
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console"
 
-# Rate limits and sign-in lockouts count in the cache. Under `make serve` several gunicorn
-# processes answer, so with DEBUG off the counters live in a database table that they all share
-# (created by `manage.py createcachetable`, which make serve runs).
+# Sign-in lockouts count in the cache. Under `make serve` several gunicorn processes answer, so
+# with DEBUG off the counters live in a database table that they all share (created by
+# `manage.py createcachetable`, which make serve runs). Rate limits always count in PostgreSQL
+# (incidents/http/ratelimit.py: one statement per request, shared in development too).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if DEBUG
           else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "citypin_cache"}}
 

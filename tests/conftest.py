@@ -50,7 +50,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    """Rate-limit counters live in the cache; each test starts with none used."""
+    """Sign-in lockout counters live in the cache; each test starts with none used. (Rate-limit
+    counts live in the database: a test's transaction, or the flush after it, takes them away.)"""
     from django.core.cache import cache
 
     cache.clear()

@@ -26,13 +26,7 @@ CORS_HEADERS = {
 
 class OpenDataReadThrottle(ScopedIpThrottle):
     scope = "open_data_read"
-
-    def allow_request(self, request, view) -> bool:
-        if request.method not in ("GET", "HEAD"):
-            return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super(ScopedIpThrottle, self).allow_request(request, view)
+    methods = ("GET", "HEAD")
 
 
 def too_many(wait_s: float | None) -> HttpResponse:

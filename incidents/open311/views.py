@@ -48,9 +48,6 @@ def open311(methods: tuple[str, ...] = ("GET",)) -> Callable:
         def wrapped(request: HttpRequest, *args, fmt: str = "xml", **kwargs) -> HttpResponse:
             locale = request.GET.get("locale") or (request.POST.get("locale") if request.method == "POST" else None)
             with translation.override(language(locale) if locale else translation.get_language()):
-                # during a database outage: an error document a client can read, not the site's page
-                request.outage_response = lambda retry_after_s: errors(fmt, Open311Error(503, [
-                    _("The database is unavailable; try again in %(s)s s.") % {"s": retry_after_s}]))
                 try:
                     if request.method not in methods:
                         raise Open311Error(405, [_("Use %(methods)s here.") % {"methods": " or ".join(methods)}])
@@ -59,7 +56,17 @@ def open311(methods: tuple[str, ...] = ("GET",)) -> Callable:
                 except Open311Error as error:
                     return errors(fmt, error)
 
-        return csrf_exempt(open_data(wrapped))
+        limited = open_data(wrapped)
+
+        @wraps(view)
+        def answering_outages(request: HttpRequest, *args, fmt: str = "xml", **kwargs) -> HttpResponse:
+            # During a database outage (met by the rate limit's count too, before the view): an
+            # error document a client can read, not the site's page.
+            request.outage_response = lambda retry_after_s: errors(fmt, Open311Error(503, [
+                _("The database is unavailable; try again in %(s)s s.") % {"s": retry_after_s}]))
+            return limited(request, *args, fmt=fmt, **kwargs)
+
+        return csrf_exempt(answering_outages)
 
     return decorate
 

@@ -1,0 +1,74 @@
+"""Rate limits count in PostgreSQL, one statement per counted request, shared by every server
+process: a sliding window estimated from two fixed ones, so no burst of twice the rate across a
+window's edge; refused requests count too; old windows are purged on the way."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.test import TestCase
+
+from incidents.http import ratelimit
+from incidents.http.ratelimit import count
+from incidents.models import RateCount
+
+HOUR = 3600
+START = 1_800_000_000.0  # the start of a window of an hour (and of a minute)
+
+
+class SlidingWindowTests(TestCase):
+    def test_a_limit_allows_its_rate_then_refuses_with_the_wait_until_the_window_ends(self):
+        answers = [count("k", 3, HOUR, now=START + 600) for _ in range(4)]
+        self.assertEqual([allowed for allowed, _ in answers], [True, True, True, False])
+        self.assertEqual(answers[-1][1], HOUR - 600)
+
+    def test_each_counted_request_is_one_statement(self):
+        with self.assertNumQueries(1):
+            count("k", 3, HOUR, now=START)
+
+    def test_the_previous_windows_count_weighs_by_how_much_of_it_still_overlaps(self):
+        for _ in range(10):
+            count("k", 10, HOUR, now=START + HOUR - 1)  # ten just before the edge
+        # A quarter into the next window, three quarters of the ten still count: 7.5 + 1, 2 ...
+        answers = [count("k", 10, HOUR, now=START + HOUR + HOUR / 4)[0] for _ in range(3)]
+        self.assertEqual(answers, [True, True, False])
+
+    def test_no_burst_of_twice_the_rate_across_the_edge(self):
+        allowed = sum(count("k", 10, HOUR, now=START + HOUR - 1)[0] for _ in range(10))
+        allowed += sum(count("k", 10, HOUR, now=START + HOUR + 1)[0] for _ in range(10))
+        self.assertEqual(allowed, 10)
+
+    def test_refused_requests_count_so_a_client_that_keeps_hammering_stays_refused(self):
+        for _ in range(30):
+            count("k", 10, HOUR, now=START + HOUR - 1)
+        self.assertFalse(count("k", 10, HOUR, now=START + HOUR + HOUR / 2)[0])  # 31 x 1/2 > 10
+        self.assertTrue(count("k", 10, HOUR, now=START + 2 * HOUR + 1)[0])
+
+    def test_keys_are_counted_apart(self):
+        count("a", 1, HOUR, now=START)
+        self.assertFalse(count("a", 1, HOUR, now=START)[0])
+        self.assertTrue(count("b", 1, HOUR, now=START)[0])
+
+    def test_windows_no_longer_needed_are_purged_on_the_way(self):
+        count("old", 5, 60, now=START)
+        ratelimit.PURGE_ONE_IN, saved = 1, ratelimit.PURGE_ONE_IN
+        try:
+            count("new", 5, 60, now=START + 121)  # the old window ended more than a window ago
+        finally:
+            ratelimit.PURGE_ONE_IN = saved
+        self.assertEqual(list(RateCount.objects.values_list("key", flat=True)), ["new"])
+        self.assertEqual(RateCount.objects.get().expires_at, datetime.fromtimestamp(START + 120 + 120, tz=UTC))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_is_shared_by_every_connection():
+    """Two server processes are two database sessions: the second sees the first's count."""
+    count("shared", 2, HOUR, now=START)
+    count("shared", 2, HOUR, now=START)
+    answers = []
+    other = threading.Thread(target=lambda: answers.append(count("shared", 2, HOUR, now=START)[0]))
+    other.start()
+    other.join()
+    assert answers == [False]
