@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -99,7 +100,7 @@ def poll_endpoint(endpoint: Open311Endpoint, now: datetime) -> int:
 
 def _resolve_token(session: Session, endpoint: Open311Endpoint, forward: Open311Forward) -> None:
     try:
-        found = get_token(session, endpoint.url(f"tokens/{forward.token}.json"))
+        found = get_token(session, endpoint.url(f"tokens/{quote(forward.token, safe='')}.json"))
     except Open311Failed as error:
         if error.status not in (400, 404):
             raise

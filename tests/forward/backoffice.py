@@ -29,6 +29,7 @@ class BackOffice:
         self.got: list[Got] = []
         self.statuses: dict[str, dict] = {}  # service_request_id -> {"status", "status_notes"}
         self.poll_status: int = 200
+        self.tokens: dict[str, str] = {}  # token -> the id it was given
         self.ids: dict[str, str] = {}  # Idempotency-Key -> id
         self.lock = threading.Lock()
         office = self
@@ -69,6 +70,10 @@ class BackOffice:
                     ids = parse_qs(parts.query).get("service_request_id", [""])[0].split(",")
                     return self.answer(200, [{"service_request_id": i, **office.statuses[i]}
                                              for i in ids if i in office.statuses])
+                if "/tokens/" in parts.path:
+                    token = parts.path.rsplit("/", 1)[1].removesuffix(".json")
+                    if token in office.tokens:
+                        return self.answer(200, [{"service_request_id": office.tokens[token], "token": token}])
                 if "/services/" in parts.path:
                     code = parts.path.rsplit("/", 1)[1].removesuffix(".json")
                     return self.answer(200, {"service_code": code, "attributes": [

@@ -165,3 +165,14 @@ def test_a_forward_known_by_its_token_only_gets_its_id_first(world):
         assert Open311Forward.objects.get(report=report).token == "tok-1"
         assert poll_open311(force=True).failed == 0  # the back office does not know the token: next time
         assert Open311Forward.objects.get(report=report).service_request_id == ""
+
+
+def test_a_token_given_its_id_in_the_back_office_is_polled_by_that_id(world):
+    with BackOffice(script=[(201, [{"token": "tok-1"}])]) as office:
+        _endpoint, report = forwarded(world, office)
+        office.tokens["tok-1"] = "BO-9"
+        office.statuses["BO-9"] = {"status": "closed", "status_notes": "Xong."}
+        assert poll_open311(force=True).changed == 1
+        assert Open311Forward.objects.get(report=report).service_request_id == "BO-9"
+        report.refresh_from_db()
+        assert report.status == "resolved"
