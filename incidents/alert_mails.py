@@ -133,7 +133,9 @@ def _addressed(subscriber: Subscriber, subject: str, body: str) -> dict[str, Any
     """OutboxMessage fields of a rendered mail for this subscriber, with their unsubscribe link."""
     unsubscribe = unsubscribe_url(subscriber.unsubscribe_token)
     return {"recipient": subscriber.email, "subject": subject, "body": body.replace(_TOKEN_SLOT, subscriber.unsubscribe_token),
-            "headers": {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}}
+            # Content-Language: the mail is in one language; the e-mail channel marks its HTML so.
+            "headers": {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                        "Content-Language": subscriber.language}}
 
 
 def _mail(subscriber: Subscriber, name: str, context: dict[str, Any]) -> dict[str, Any]:

@@ -132,8 +132,17 @@ class AlertMailTests(TestCase):
         message = alert_mails()[0]
         url = f"{settings.CITYPIN_SITE_URL}/alerts/unsubscribe/{alert.unsubscribe_token}/"
         self.assertIn(url, message.body)
-        self.assertEqual(message.headers, {"List-Unsubscribe": f"<{url}>",
+        self.assertEqual(message.headers, {"List-Unsubscribe": f"<{url}>", "Content-Language": "vi",
                                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+
+    def test_an_english_subscribers_mail_is_marked_english_in_html_too(self):
+        subscribed(kind="ward", ward=self.ward_a.pk, language="en")
+        report = reported(105.72, 10.02, description="Vỉa hè bị chiếm\n---\n\nvẫn chưa xử lý")
+        send_pending()
+        [sent] = [m for m in mail.outbox if report.public_id in m.subject and m.to == ["lan@example.vn"]]
+        html = sent.alternatives[0][0]
+        self.assertIn('<html lang="en">', html)
+        self.assertNotIn('lang="vi"', html)
 
     def test_the_mail_never_shows_the_reporters_contact_details(self):
         in_ward(self.ward_a)
