@@ -95,3 +95,21 @@ def test_a_refused_send_names_the_field_and_keeps_the_drawing(city, page, live_s
     assert violations(page) == []
     screenshot("alerts-refused", full_page=True)
     assert AreaAlert.objects.count() == 0
+
+
+def test_confirming_and_unsubscribing_pages_are_accessible(city, page, live_server, screenshot):
+    from tests.alerts.helpers import in_ward
+
+    alert = in_ward(city.ward_a, confirm=False)
+    page.goto(f"{live_server.url}/alerts/confirm/{alert.confirm_token}/")
+    assert violations(page) == []
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_have_text("Đã xác nhận thông báo")
+    assert violations(page) == []
+    page.goto(f"{live_server.url}/alerts/unsubscribe/{alert.unsubscribe_token}/")
+    assert violations(page) == []
+    screenshot("alerts-unsubscribe", full_page=False)
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_have_text("Đã hủy đăng ký")
+    assert violations(page) == []
+    assert not AreaAlert.objects.filter(pk=alert.pk).exists()
