@@ -1,7 +1,8 @@
 """Atom feeds at 1,000,000 reports, beside the same SQL run raw.
 
-Four feeds a reader polls: the busiest ward's, a category's, a drawn area's (about 1 km² in the
-city centre) and one report's updates (60 public events). Each goes through the whole Django
+Five feeds a reader polls: the busiest ward's and the quietest ward's (few or no reports: the
+case that needs report_ward_created), a category's, a drawn area's (about 1 km² in the city
+centre) and one report's updates (60 public events). Each goes through the whole Django
 stack (URL, middleware, the open-data limit, the view, the Atom writer) with Django's test
 client; the baseline runs the identical SQL string and parameters through a plain psycopg2
 connection and fetches the rows. The view adds the Atom document (50 entries) and its ETag; the
@@ -54,8 +55,8 @@ FROM generate_series(1, 90) n
 """
 
 
-def prepare() -> tuple[str, str, str, str]:
-    """The busiest ward, a category, a drawn area and a report with events (made once)."""
+def prepare() -> tuple[str, str, str, str, str]:
+    """The busiest and the quietest ward, a category, a drawn area and a report with events."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM incidents_report WHERE ward_id IS NULL")
         if cursor.fetchone()[0]:
@@ -64,6 +65,9 @@ def prepare() -> tuple[str, str, str, str]:
         cursor.execute("SELECT ward_id FROM incidents_report WHERE ward_id IS NOT NULL "
                        "GROUP BY ward_id ORDER BY count(*) DESC LIMIT 1")
         ward = Area.objects.get(pk=cursor.fetchone()[0]).code
+        cursor.execute("SELECT a.code FROM geo_area a LEFT JOIN incidents_report r ON r.ward_id = a.id "
+                       "WHERE a.kind = 'ward' GROUP BY a.code ORDER BY count(r.id), a.code LIMIT 1")
+        quiet = cursor.fetchone()[0]
     report = Report.objects.order_by("-id").first()
     if not report.events.exists():
         with connection.cursor() as cursor:
@@ -71,7 +75,7 @@ def prepare() -> tuple[str, str, str, str]:
     area = DrawnArea.objects.order_by("pk").first() or DrawnArea.objects.create(
         geom=Polygon.from_bbox((105.775, 10.025, 105.785, 10.034)))  # ~1.1 km × 1.0 km, SRID 4326
     category = Report.objects.order_by("id").values_list("category__code", flat=True).first()
-    return ward, category, area.slug, report.public_id
+    return ward, quiet, category, area.slug, report.public_id
 
 
 def plan(raw, sql: str, params: dict) -> str:
@@ -89,7 +93,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     _db.grow_to(args.max)
-    ward, category, area, public_id = prepare()
+    ward, quiet, category, area, public_id = prepare()
     db = settings.DATABASES["default"]
     raw = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
                            port=db["PORT"])
@@ -100,6 +104,8 @@ def main() -> None:
     cases = [
         (f"ward {ward}", f"/feeds/wards/{ward}.atom", queries.WARD_SQL,
          {**common, "code": ward, "ward_kind": Area.Kind.WARD}),
+        (f"quietest ward {quiet}", f"/feeds/wards/{quiet}.atom", queries.WARD_SQL,
+         {**common, "code": quiet, "ward_kind": Area.Kind.WARD}),
         (f"category {category}", f"/feeds/categories/{category}.atom", queries.CATEGORY_SQL,
          {**common, "code": category}),
         ("drawn area ~1 km²", f"/feeds/areas/{area}.atom", queries.AREA_SQL, {**common, "code": area}),
