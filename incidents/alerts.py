@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -113,7 +114,7 @@ def _clean_area(request: AlertRequest, errors: dict[str, list[str]]) -> GEOSGeom
         if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
             raise ValueError
         geom = GEOSGeometry(json.dumps(geometry), srid=4326)
-    except (ValueError, TypeError, GEOSException):
+    except (ValueError, TypeError, GEOSException, GDALException):
         _bad(errors, "area", _("The area must be one GeoJSON polygon in longitude and latitude."))
         return None
     problem = polygon_problem(geom)

@@ -272,3 +272,9 @@ class BadInputTests(TestCase):
         tall = {"type": "Polygon", "coordinates": [[[105.71, 10.01, 5], [105.73, 10.01, 5], [105.73, 10.03, 5],
                                                      [105.71, 10.01, 5]]]}
         self.assert_refused("area", kind="drawn", area=tall)
+
+    def test_a_polygon_with_malformed_coordinates_is_refused(self):
+        self.assert_refused("area", kind="drawn", area={"type": "Polygon", "coordinates": [[["a", "b"]]]})
+
+    def test_a_polygon_without_coordinates_is_refused(self):
+        self.assert_refused("area", kind="drawn", area={"type": "Polygon"})
