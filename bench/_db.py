@@ -115,7 +115,8 @@ def grow_to(target: int, days: int = 60, *, ago: int = 0, statuses: list[str] | 
 
     `bulk` (millions of rows): the tables' secondary indexes are dropped and built again after,
     and their own triggers (the tiles' cell counts) are off meanwhile: the rows it adds are then
-    not in the tile cells. Interrupted, it leaves the indexes missing: empty() the database."""
+    not in the tile cells. Batches and index builds run on BULK_SESSIONS sessions at once.
+    Interrupted, it leaves the indexes missing: empty() the database."""
     from django.db import connection
 
     from incidents.models import Department
@@ -134,20 +135,56 @@ def grow_to(target: int, days: int = 60, *, ago: int = 0, statuses: list[str] | 
         step = 200_000
         first = max_id + 1
         remaining = target - count
+        batches = []
         while remaining > 0:
             batch = min(step, remaining)
-            cursor.execute(POINTS_SQL, {"first": first, "last": first + batch - 1, "departments": departments,
-                                        "days": days, "ago": ago, "statuses": statuses or STATUSES, "due": due})
+            batches.append((POINTS_SQL, {"first": first, "last": first + batch - 1, "departments": departments,
+                                         "days": days, "ago": ago, "statuses": statuses or STATUSES, "due": due}))
             first += batch
             remaining -= batch
-        for statement in rebuild:
-            cursor.execute(statement)
+        if bulk:
+            _in_sessions(batches)
+            cursor.execute(POINTS_SQL.split("DROP TABLE bench_pts;")[1])  # the sequences past every batch
+            _in_sessions([(statement, None) for statement in rebuild if statement.startswith("CREATE")],
+                         "SET maintenance_work_mem = '512MB'")
+            for statement in rebuild:
+                if not statement.startswith("CREATE"):
+                    cursor.execute(statement)
+        else:
+            for sql, params in batches:
+                cursor.execute(sql, params)
         vacuum("incidents_report")
         vacuum("incidents_incident")
         print(f"  (filled to {target:,} reports in {time.perf_counter() - start:.0f} s)", flush=True)
 
 
 BULK_TABLES = ("incidents_report", "incidents_incident")
+BULK_SESSIONS = 4
+
+
+def _in_sessions(statements: list[tuple[str, dict | None]], setup: str = "") -> None:
+    """Run the statements on BULK_SESSIONS connections of their own at once, in autocommit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+
+    def work(share: list[tuple[str, dict | None]]) -> None:
+        conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                                port=db["PORT"])
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                if setup:
+                    cursor.execute(setup)
+                for sql, params in share:
+                    cursor.execute(sql, params)
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(BULK_SESSIONS) as pool:
+        list(pool.map(work, [statements[i::BULK_SESSIONS] for i in range(BULK_SESSIONS)]))
 
 
 def _drop_indexes(cursor) -> list[str]:
