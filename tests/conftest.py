@@ -54,7 +54,10 @@ def fresh_rate_limits():
     counts live in the database: a test's transaction, or the flush after it, takes them away.)"""
     from django.core.cache import cache
 
+    from incidents.http.ratelimit import forget_local
+
     cache.clear()
+    forget_local()
     yield
 
 

@@ -72,3 +72,38 @@ def test_the_count_is_shared_by_every_connection():
     other.start()
     other.join()
     assert answers == [False]
+
+
+class HighLimitTests(TestCase):
+    """A high limit is counted by the process in batches of 1% of it, for at most a second."""
+
+    def test_a_limit_of_a_thousand_costs_one_statement_per_ten_requests(self):
+        count("reader", 1000, HOUR, now=START)  # the first one learns the shared count
+        with self.assertNumQueries(1):
+            for i in range(11):
+                count("reader", 1000, HOUR, now=START + i / 100)
+        self.assertEqual(RateCount.objects.get(key="reader").count, 12)  # the 11th added the 10 before it
+
+    def test_after_a_second_the_next_request_adds_what_was_counted(self):
+        count("reader", 1000, HOUR, now=START)
+        count("reader", 1000, HOUR, now=START + 0.1)
+        with self.assertNumQueries(1):
+            count("reader", 1000, HOUR, now=START + 1.5)
+        self.assertEqual(RateCount.objects.get(key="reader").count, 3)
+
+    def test_counts_kept_at_a_windows_end_go_to_that_window(self):
+        count("reader", 1000, 60, now=START)
+        for _ in range(5):
+            count("reader", 1000, 60, now=START + 59.5)
+        count("reader", 1000, 60, now=START + 60.2)
+        self.assertEqual(dict(RateCount.objects.values_list("window", "count")),
+                         {int(START // 60): 6, int(START // 60) + 1: 1})
+
+    def test_the_limit_still_holds_within_one_percent(self):
+        allowed = sum(count("reader", 1000, HOUR, now=START + i / 1000)[0] for i in range(1100))
+        self.assertEqual(allowed, 1000)
+
+    def test_a_low_limit_is_counted_exactly_every_request(self):
+        with self.assertNumQueries(5):
+            for _ in range(5):
+                count("writer", 30, HOUR, now=START)
