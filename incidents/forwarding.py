@@ -26,8 +26,11 @@ from incidents.models import (
 def enqueue_open311_forward(report: Report, department: Department) -> int:
     """Queue the report for `department`'s active back office, once per report and back office
     (a reroute there and back does not post it twice); returns the messages queued (0 or 1)."""
-    endpoint = Open311Endpoint.objects.filter(department=department, active=True).first()
-    if endpoint is None:
+    try:
+        endpoint = department.open311_endpoint  # intake has it cached already (None: has none)
+    except Open311Endpoint.DoesNotExist:
+        return 0
+    if not endpoint.active:
         return 0
     service_code = endpoint.service_code_for(report.category_id)
     if not service_code or _is_our_own_copy(report, endpoint):
