@@ -87,15 +87,12 @@ class ReplicaReadMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         alias = alias_for(request)
-        wrote = False
-        if alias == DEFAULT_DB_ALIAS:
+        # Set for the primary too: the outage middleware's retry runs inside the first attempt.
+        with reading_from(alias):
             response = self.get_response(request)
-        else:
-            with reading_from(alias):
-                response = self.get_response(request)
-                wrote = request_alias() == DEFAULT_DB_ALIAS  # the router pinned it: the request wrote
-            if response.streaming and not response.is_async:
-                response.streaming_content = _kept_on(alias, response.streaming_content)
+            wrote = alias != DEFAULT_DB_ALIAS and request_alias() == DEFAULT_DB_ALIAS  # pinned: it wrote
+        if alias != DEFAULT_DB_ALIAS and response.streaming and not response.is_async:
+            response.streaming_content = _kept_on(alias, response.streaming_content)
         if (wrote or request.method not in READ_METHODS) and response.status_code < 400:
             mark_writer(response)
         return response
