@@ -225,6 +225,8 @@ def unsubscribe_alert(token: str) -> bool:
 
 _MATCH_COLUMNS = "a.id, a.kind, a.email, a.language, a.unsubscribe_token, a.radius_m, a.center, a.ward_id"
 _CATEGORY = "(a.category_id IS NULL OR a.category_id = r.category_id)"
+# A digest leaves out what staff rejected before it went out (spam, abuse, not the city's).
+_DIGESTED = f"{_CATEGORY} AND r.status <> 'rejected'"
 
 # Confirmed immediate subscriptions matching a new report: its ward %(ward)s, its public point
 # %(point)s (hex EWKB, SRID 4326; NULL without one) and its category %(category)s. They are
@@ -249,15 +251,15 @@ SELECT {_MATCH_COLUMNS}, da.slug FROM incidents_drawnarea da JOIN incidents_area
 DIGEST_MATCH_SQL = f"""
 WITH a AS (SELECT * FROM incidents_areaalert WHERE id = ANY(%(alerts)s))
 SELECT a.id, r.id, r.created_at FROM a JOIN incidents_report r ON r.ward_id = a.ward_id
- WHERE a.kind = 'ward' AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_CATEGORY}
+ WHERE a.kind = 'ward' AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_DIGESTED}
 UNION ALL
 SELECT a.id, r.id, r.created_at FROM a JOIN incidents_report r ON ST_Intersects(a.reach, r.public_location)
  WHERE a.kind = 'circle' AND ST_DWithin(a.center::geography, r.public_location::geography, a.radius_m)
-   AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_CATEGORY}
+   AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_DIGESTED}
 UNION ALL
 SELECT a.id, r.id, r.created_at FROM a JOIN incidents_drawnarea da ON da.id = a.drawn_area_id
        JOIN incidents_report r ON ST_Intersects(da.geom, r.public_location)
- WHERE a.kind = 'drawn' AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_CATEGORY}
+ WHERE a.kind = 'drawn' AND r.created_at > a.last_digest_at AND r.created_at <= %(until)s AND {_DIGESTED}
 ORDER BY 1, 3, 2
 """
 

@@ -11,6 +11,7 @@ from django.test import TestCase, override_settings
 from incidents.alerts import DIGEST_LAG, digest_due_before, forget_unconfirmed, send_digests
 from incidents.models import AreaAlert, OutboxMessage
 from incidents.worker import run_once
+from incidents.workflow import transition_report
 from tests.alerts.helpers import in_ward, reported, subscribed
 from tests.world import build_world
 
@@ -41,6 +42,15 @@ class DigestTests(TestCase):
             self.assertIn(f"/r/{report.public_id}/", digest.body)
         self.assertNotIn(in_b.public_id, digest.body)
         self.assertIn("2", digest.subject)
+
+    def test_a_report_staff_rejected_before_the_digest_is_left_out(self):
+        in_ward(self.ward_a, frequency="daily")
+        kept, spam = reported(105.72, 10.02), reported(105.73, 10.06)
+        transition_report(spam.pk, "rejected", message="Không phải vấn đề của thành phố")
+        send_digests(tomorrow_after_digest_hour())
+        [digest] = digests()
+        self.assertIn(kept.public_id, digest.body)
+        self.assertNotIn(spam.public_id, digest.body)
 
     def test_no_new_report_no_mail_but_the_digest_time_moves(self):
         alert = in_ward(self.ward_a, frequency="daily")
