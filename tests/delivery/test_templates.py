@@ -210,6 +210,7 @@ class AdminTemplateTests(TestCase):
         self.assertContains(response, "Now đã xử lý.")  # the sample's status
         self.assertIn('<html lang="en">', response.context["html"])
         self.assertContains(response, 'sandbox=""')
+        self.assertContains(response, 'srcdoc="&lt;!DOCTYPE html&gt;')  # the whole mail inside the attribute
 
     def test_the_preview_renders_a_chosen_report_in_the_template_language(self):
         response = self.client.post("/admin/incidents/messagetemplate/preview/",
