@@ -86,9 +86,23 @@ def one_line(subject: str) -> str:
     return " ".join(subject.split())[:SUBJECT_LENGTH]
 
 
-def sample_context(event: str) -> dict:
+# The sample's words in English, for a preview of an English template.
+SAMPLE_EN = {"category": "Pothole", "status": "resolved", "description": "A large pothole in the motorbike lane",
+             "department": "Department of Construction",
+             "why_this_department": "Potholes on this road are the Department of Construction's.",
+             "name": "Department of Construction", "message": "Fixed."}
+
+
+def sample_context(event: str, language: str = "vi") -> dict:
+    """Made-up values of every variable of `event`, in `language`, for checks and previews."""
     site = settings.CITYPIN_SITE_URL
     context = {key: dict(value) if isinstance(value, dict) else value for key, value in VARIABLES[event].items()}
+    if language == "en":
+        for value in context.values():
+            if isinstance(value, dict):
+                value.update({k: v for k, v in SAMPLE_EN.items() if k in value})
+        if "message" in context:
+            context["message"] = SAMPLE_EN["message"]
     for key in ("url", "console_url"):
         if "report" in context:
             context["report"][key] = site + context["report"][key]
@@ -195,7 +209,7 @@ def _check_source(event: str, source: str) -> str:
     for language, _name in settings.LANGUAGES:
         with override(language):
             try:
-                _render_source(source, sample_context(event))
+                _render_source(source, sample_context(event, language))
             except Exception as error:  # noqa: BLE001 - any failure of the admin's template, reported on the field
                 return _("This template fails when it is used: %(error)s") % {"error": str(error)[:300]}
     return ""
@@ -264,7 +278,7 @@ def _lookups(value: object, depth: int) -> list[str]:
 
 def preview(event: str, language: str, subject: str, body: str, report: Report | None = None) -> Rendered:
     """An unsaved template rendered against a chosen report (the sample when none)."""
-    values = dict(sample_context(event))
+    values = dict(sample_context(event, language))
     if report is not None:
         values["report"] = report
         if "department" in values and report.department_id:

@@ -207,10 +207,14 @@ class AdminTemplateTests(TestCase):
         response = self.client.post("/admin/incidents/messagetemplate/preview/", self.form())
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.context["result"].subject, "Update HN-2026-000123")
-        self.assertContains(response, "Now đã xử lý.")  # the sample's status
+        self.assertContains(response, "Now resolved.")  # the sample's status, in the template's language
         self.assertIn('<html lang="en">', response.context["html"])
         self.assertContains(response, 'sandbox=""')
         self.assertContains(response, 'srcdoc="&lt;!DOCTYPE html&gt;')  # the whole mail inside the attribute
+
+    def test_the_preview_of_a_vietnamese_template_uses_the_vietnamese_sample(self):
+        response = self.client.post("/admin/incidents/messagetemplate/preview/", self.form(language="vi"))
+        self.assertContains(response, "Now đã xử lý.")
 
     def test_the_preview_renders_a_chosen_report_in_the_template_language(self):
         response = self.client.post("/admin/incidents/messagetemplate/preview/",
