@@ -333,10 +333,16 @@ def _load_category(code: str) -> Category | None:
     attributes = [attribute for _c, _g, attribute in loaded if attribute is not None]
     for attribute in attributes:
         attribute._state.fields_cache["category"] = category
-    prefetched = CategoryAttribute.objects.all()
-    prefetched._result_cache, prefetched._prefetch_done = attributes, True
-    category._prefetched_objects_cache = {"attributes": prefetched}
+    category._prefetched_objects_cache = {"attributes": _prefetched(CategoryAttribute, attributes)}
     return category
+
+
+def _prefetched(model, rows: list) -> Any:
+    """A queryset already holding `rows`, as prefetch_related leaves one (iterating none()
+    would still compile a query)."""
+    queryset = model.objects.all()
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    return queryset
 
 
 # The department a new report goes to, and whether it has any webhook endpoint or Open311 back
@@ -358,7 +364,7 @@ def _department(department_id: int) -> Department:
         *values, has_webhooks, has_open311 = cursor.fetchone()
     department = Department.from_db(connection.alias, None, values)
     if not has_webhooks:
-        department._prefetched_objects_cache = {"webhooks": WebhookEndpoint.objects.none()}
+        department._prefetched_objects_cache = {"webhooks": _prefetched(WebhookEndpoint, [])}
     if not has_open311:
         department._state.fields_cache["open311_endpoint"] = None
     return department
