@@ -41,14 +41,19 @@ log = logging.getLogger("citypin.outbox")
 
 # Due rows, oldest first, that no other worker holds; they are moved a lease ahead in the same
 # statement (the partial index outbox_pending covers exactly the pending rows, by send_after).
+# The choice is a MATERIALIZED CTE, run once: as `WHERE id IN (SELECT … LIMIT … SKIP LOCKED)`
+# the planner may run the subquery again for the update and take more than the limit.
 CLAIM_SQL = """
-UPDATE incidents_outboxmessage SET send_after = %(until)s
-WHERE id IN (SELECT id FROM incidents_outboxmessage
-             WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= %(now)s
-             ORDER BY send_after, id
-             LIMIT %(limit)s
-             FOR UPDATE SKIP LOCKED)
-RETURNING id
+WITH due AS MATERIALIZED (
+    SELECT id FROM incidents_outboxmessage
+    WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= %(now)s
+    ORDER BY send_after, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE incidents_outboxmessage o SET send_after = %(until)s
+FROM due WHERE o.id = due.id
+RETURNING o.id
 """
 
 RELEASED = "released"  # a row not started because the worker is stopping
