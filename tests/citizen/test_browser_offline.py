@@ -173,3 +173,46 @@ def test_a_report_made_offline_that_the_server_refuses_goes_back_to_the_form(cit
     assert Report.objects.count() == 0
     refused.locator("a").click()
     expect(page.locator("textarea[name=description]")).to_have_value("Không chọn loại vấn đề")  # the draft
+
+
+def submission_token(page) -> str:
+    return page.locator("input[name=submission]").input_value()
+
+
+def test_a_form_opened_from_the_workers_cache_gets_a_token_of_its_own(city, page, live_server):
+    worker_in_control(page, live_server, "/report/")
+    page.reload()
+    served = submission_token(page)
+    kept = page.evaluate("() => caches.match('/report/', {ignoreVary: true}).then(r => r.text())")
+    assert 'name="submission" value=""' in kept  # the kept copy holds no one-time token
+    go_offline(page)
+    tokens = set()
+    for _ in range(2):
+        page.goto(f"{live_server.url}/report/")
+        page.wait_for_function("() => document.querySelector('input[name=submission]').value !== ''")
+        tokens.add(submission_token(page))
+    assert len(tokens) == 2 and served not in tokens
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", t) for t in tokens)
+
+
+def test_a_kept_form_sent_online_after_an_earlier_report_makes_a_new_report(city, page, live_server):
+    worker_in_control(page, live_server, "/report/")
+    open_form(page, live_server)
+    page.click(".report .folium-map")
+    page.select_option("select[name=category]", "pothole")
+    page.select_option("select[name=attr__pothole__size]", "small")
+    page.click("form.report button[type=submit]")
+    page.wait_for_url(re.compile(r"/r/CT-\d{4}-\d{6}/$"))
+    first = Report.objects.get()
+    go_offline(page)
+    page.goto(f"{live_server.url}/report/")  # the copy the worker kept
+    page.wait_for_function("() => window.citypinMap !== undefined")
+    page.context.set_offline(False)
+    page.wait_for_function("() => navigator.onLine === true")
+    page.click(".report .folium-map")
+    page.select_option("select[name=category]", "pothole")
+    page.select_option("select[name=attr__pothole__size]", "large")
+    page.click("form.report button[type=submit]")  # online: the form posts as always
+    page.wait_for_url(re.compile(r"/r/CT-\d{4}-\d{6}/$"))
+    assert Report.objects.count() == 2
+    assert not page.url.endswith(f"/r/{first.public_id}/")

@@ -128,6 +128,9 @@
     }
     var form = document.querySelector("form.report");
     if (form) keepWhenOffline(form);
+    // A copy kept by the worker has no one-time token (sw.js): this page gets its own.
+    var token = form && form.querySelector("input[name=submission]");
+    if (token && !token.value && outbox) token.value = outbox.newKey();
     render().then(send);
     window.addEventListener("online", send);
   });

@@ -124,5 +124,5 @@
   }
 
   scope.CitypinOutbox = {SYNC_TAG: SYNC_TAG, add: add, all: all, remove: remove, sendAll: sendAll,
-                         tellPages: tellPages};
+                         tellPages: tellPages, newKey: newKey};
 })(self);

@@ -20,8 +20,11 @@ const PAGES = /^\/(report\/|r\/[A-Za-z0-9-]+\/|offline\/)?$/;
 const KEPT = new RegExp("^({{ static_prefix }}|/map/wards-)");
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, {credentials: "same-origin"}))))
+  event.waitUntil(Promise.all(PRECACHE.map((url) => fetch(new Request(url, {credentials: "same-origin"}))
+    .then((response) => {
+      if (!keepable(response)) throw new Error(url + ": " + response.status);  // no half-filled cache
+      return PAGES.test(new URL(url, self.location).pathname) ? keepPage(url, response) : store(url, response);
+    })))
     .then(() => self.skipWaiting()));
 });
 
@@ -31,13 +34,29 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+// Only a plain success is kept: never a redirect (a login page), an error or a partial answer.
+function keepable(response) {
+  return response.ok && response.status === 200 && response.type === "basic" && !response.redirected;
+}
+
+function store(key, response) {
+  return caches.open(CACHE).then((cache) => cache.put(key, response));
+}
+
 function keep(key, response) {
-  // Only a plain success is kept: never a redirect (a login page), an error or a partial answer.
-  if (response.ok && response.status === 200 && response.type === "basic" && !response.redirected) {
-    const copy = response.clone();
-    caches.open(CACHE).then((cache) => cache.put(key, copy));
-  }
+  if (keepable(response)) store(key, response.clone());
   return response;
+}
+
+/* A page is kept without the report form's one-time submission token: a kept copy opened days
+   later must not send its report under a token already used (the server would answer with the
+   earlier report). offline.js gives such a form a new token made on the phone. */
+function keepPage(key, response) {
+  if (!keepable(response)) return Promise.resolve();
+  const headers = new Headers(response.headers);
+  ["Content-Length", "Content-Encoding"].forEach((name) => headers.delete(name));
+  return response.clone().text().then((html) => store(key, new Response(
+    html.replace(/(name="submission" value=")[^"]*"/g, '$1"'), {status: 200, headers: headers})));
 }
 
 self.addEventListener("fetch", (event) => {
@@ -45,8 +64,12 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     if (!PAGES.test(url.pathname)) return;  // the console, the admin, …: the network's alone
-    event.respondWith(fetch(request).then((response) => keep(url.pathname, response)).catch(() =>
-      caches.match(url.pathname, {ignoreVary: true, ignoreSearch: true})
+    event.respondWith(fetch(request)
+      .then((response) => {
+        event.waitUntil(keepPage(url.pathname, response));
+        return response;
+      })
+      .catch(() => caches.match(url.pathname, {ignoreVary: true, ignoreSearch: true})
         .then((hit) => hit || caches.match(OFFLINE, {ignoreVary: true}))));
   } else if (KEPT.test(url.pathname)) {
     event.respondWith(caches.match(request, {ignoreVary: true})
