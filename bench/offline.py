@@ -33,9 +33,6 @@ FCP_JS = """() => { const e = performance.getEntriesByName('first-contentful-pai
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    # pages.py's data: tile URL carries a ';', which splits the Content-Security-Policy header it
-    # is added to and blocks the map's inline script; a closed local port refuses tiles at once.
-    pages.BLANK_TILE = "http://127.0.0.1:9/{z}/{x}/{y}.png"
     pages.collect_static()
     port = pages.free_port()
     server = pages.serve_citypin(port)
