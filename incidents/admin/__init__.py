@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gis.admin import MapAdmin
-from incidents import admin_mail  # noqa: F401 - registers the notices' admin (mail templates, rules)
+from incidents.admin import mail  # noqa: F401 - registers the notices' admin (mail templates, rules)
 from incidents.categories import save_category
 from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import retry_messages
