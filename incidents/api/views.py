@@ -23,7 +23,7 @@ from incidents.http.ratelimit import ReportSubmitThrottle, SupportThrottle
 from incidents.intake import submit_report
 from incidents.models import Category, Department, Report
 from incidents.read.cells import report_cells
-from incidents.read.geojson import feature_collection
+from incidents.read.geojson import created_report_feature, feature_collection
 from incidents.read.incidents import incident_feature, incident_page
 from incidents.read.layers import area_features, hotspot_features
 from incidents.read.reports import Page, nearby_open_reports, report_feature, report_page
@@ -89,7 +89,7 @@ class ReportCollection(APIView):
             report = submit_report(serializer.to_draft(Report.Source.API, request.META.get("REMOTE_ADDR")))
         except ValidationError as exc:
             return error_response(exc)
-        response = geojson_response(report_feature(report.public_id, get_language()), status.HTTP_201_CREATED)
+        response = geojson_response(created_report_feature(report.pk, get_language()), status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.public_id}/")
         return response
 

@@ -15,8 +15,11 @@ DRF-GIS serializers ~110 µs per feature, SQL ~5 µs.
 
 from __future__ import annotations
 
+from django.db import connection
+
+from incidents.prepared import PreparedQuery
 from incidents.read.public import PUBLIC_PHOTOS_WHERE, PUBLIC_POINT
-from incidents.read.sql import language, localized
+from incidents.read.sql import REPORT_FROM_SQL, language, localized
 
 REPORT_FEATURE_SQL = f"""
 json_build_object(
@@ -64,6 +67,21 @@ json_build_object(
 
 def base_params(lang: str) -> dict:
     return {"lang": language(lang)}
+
+
+# The 201 answer to a new report: REPORT_FEATURE_SQL for the row just written, by its primary
+# key, on the connection that wrote it (the primary, never a replica that may lag). Prepared
+# once per session: planning it (about 0.6 ms) cost three times what running it does (0.2 ms).
+CREATED_REPORT = PreparedQuery("citypin_created_report",
+                               f"SELECT {REPORT_FEATURE_SQL} {REPORT_FROM_SQL} WHERE r.id = %(id)s",
+                               {"lang": "text", "id": "bigint"})
+
+
+def created_report_feature(report_id: int, lang: str) -> str | None:
+    with connection.cursor() as cursor:
+        CREATED_REPORT.execute(cursor, base_params(lang) | {"id": report_id})
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def feature_collection(features: list[str], extra: str = "") -> str:
