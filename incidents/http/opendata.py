@@ -13,6 +13,7 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from incidents.http.outage import skip_health_check
 from incidents.http.ratelimit import ScopedIpThrottle
 
 CORS_HEADERS = {
@@ -38,11 +39,15 @@ def too_many(wait_s: float | None) -> HttpResponse:
     return response
 
 
-def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Wrap a read-only open-data view: CORS for any origin, a preflight answer, the per-IP limit."""
+def open_data(view: Callable[..., HttpResponse], whole: bool = False) -> Callable[..., HttpResponse]:
+    """Wrap a read-only open-data view: CORS for any origin, a preflight answer, the per-IP limit.
+    `whole`: the view answers whole bodies, never streamed ones, so its reads need no health check
+    of the connection first (outage.skip_health_check)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if whole:
+            skip_health_check(request)
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
         else:

@@ -65,7 +65,7 @@ def ogc_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return HttpResponse(json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
                                 content_type=JSON)
 
-    return open_data(require_safe(wrapped))
+    return open_data(require_safe(wrapped), whole=True)  # every OGC answer is whole, none streamed
 
 
 def wants_html(request: HttpRequest) -> bool:

@@ -100,11 +100,13 @@ def tileset(request: HttpRequest, layer: str, tms: str) -> HttpResponse:
     return json_response(document)
 
 
-@open_data
 @require_safe
 @csp_exempt()
-def ogc_tile(request: HttpRequest, layer: str, tms: str, z: str, row: str, col: str) -> HttpResponse:
+def ogc_tile_response(request: HttpRequest, layer: str, tms: str, z: str, row: str, col: str) -> HttpResponse:
     """A tile at OGC API – Tiles' path: the same tile as /tiles/<layer>/<z>/<col>/<row>.mvt."""
     if tms != TMS_ID:
         return error(404, "tileMatrixSetId", _("Only %(tms)s is served.") % {"tms": TMS_ID})
     return tile_response(request, layer, z, col, row)
+
+
+ogc_tile = open_data(ogc_tile_response, whole=True)
