@@ -82,7 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "incidents.http.compression.CompressionMiddleware",  # gzip on the fly; BREACH: see its docstring
-    "csp.middleware.CSPMiddleware",
+    "incidents.http.csp.CSPMiddleware",  # django-csp's, no policy built for an exempt response (tiles)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "incidents.http.outage.DatabaseOutageMiddleware",
@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "incidents.http.replicas.ReplicaReadMiddleware",  # public reads from replicas, when configured
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "incidents.http.messages.LazyMessageMiddleware",  # Django's, its storage made only when used
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "incidents.http.browser.BrowserIdMiddleware",
 ]

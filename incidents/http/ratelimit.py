@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connections
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 # This window's count goes up by n; the previous window's is read in the same statement.
@@ -141,7 +142,7 @@ class ScopedIpThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         if request.method not in self.methods:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.get_rate())
+        # The rate was read and parsed by __init__, once per request (a throttle lives for one).
         key = self.get_cache_key(request, view)
         if self.num_requests is None or key is None:
             return True
@@ -153,6 +154,19 @@ class ScopedIpThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request):
+        """DRF's get_ident, reading X-Forwarded-For from META: request.headers would build a
+        dict of every header on each open-data read for this one."""
+        xff = request.META.get("HTTP_X_FORWARDED_FOR")
+        remote_addr = request.META.get("REMOTE_ADDR")
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies is not None:
+            if num_proxies == 0 or xff is None:
+                return remote_addr
+            addrs = xff.split(",")
+            return addrs[-min(num_proxies, len(addrs))].strip()
+        return "".join(xff.split()) if xff else remote_addr
 
 
 class ReportSubmitThrottle(ScopedIpThrottle):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -74,8 +74,17 @@ def wants_html(request: HttpRequest) -> bool:
         f = request.GET.get("f")
         if f is not None and f not in ("json", "html"):
             raise bad("f", _("Use json or html."))
-        request.ogc_html = f == "html" if f else request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
+        request.ogc_html = f == "html" if f else prefers_html(request.META.get("HTTP_ACCEPT", ""))
     return request.ogc_html
+
+
+@lru_cache(maxsize=256)
+def prefers_html(accept: str) -> bool:
+    """Whether an Accept header prefers HTML to JSON and GeoJSON. Clients send few distinct
+    headers, so each is parsed once per process, not on every page."""
+    request = HttpRequest()
+    request.META["HTTP_ACCEPT"] = accept
+    return request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
 
 
 def url(request: HttpRequest, name: str, query: dict | None = None, **kwargs) -> str:

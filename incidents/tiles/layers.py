@@ -200,10 +200,24 @@ class Layer:
         and the MVT (NULL when no feature is in the tile)."""
         params = {"z": tile.z, "x": tile.x, "y": tile.y, "lang": lang, "layer": self.name,
                   "tables": list(self.tables)}
+        # Unfiltered, a filtered layer's SQL and added parameters depend on the tile's zoom
+        # class only (points or kept grid counts): built once, not formatted on every tile.
+        key = (self.name, tile.z < POINTS_FROM_ZOOM) if self.filtered and report_query is None else None
+        if key in _UNFILTERED:
+            sql, added = _UNFILTERED[key]
+            params.update({name: list(value) if isinstance(value, list) else value for name, value in added})
+            return sql, params
+        known = set(params)
         features, feature_id = BUILDERS[self.name](tile, params, report_query or ReportQuery())
         sql = TILE_SQL.format(version=VERSION_SQL, extent=EXTENT, features=features,
                               feature_id=f", '{feature_id}'" if feature_id else "")
+        if key is not None:
+            _UNFILTERED[key] = sql, tuple((name, list(value) if isinstance(value, list) else value)
+                                          for name, value in params.items() if name not in known)
         return sql, params
+
+
+_UNFILTERED: dict[tuple[str, bool], tuple[str, tuple[tuple[str, object], ...]]] = {}  # Layer.query's
 
 
 def _kept(report_query: ReportQuery) -> bool:

@@ -9,8 +9,9 @@ from unittest import mock
 
 import psycopg2
 import pytest
+from django.conf import settings
 from django.db import connection, connections
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 pytestmark = pytest.mark.django_db  # a SimpleTestCase gets the test database only when marked
 
@@ -24,6 +25,12 @@ def as_a_server_starts_a_request() -> None:
     connections["default"].close_if_unusable_or_obsolete()
 
 
+# Outside a test transaction the read limit's counts would be committed and outlive these tests.
+UNCOUNTED = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+    **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "open_data_read": None}}
+
+
+@override_settings(REST_FRAMEWORK=UNCOUNTED)
 class ConnectionTests(SimpleTestCase):
     databases = {"default"}  # real connections: a terminated one would break a test transaction
 
