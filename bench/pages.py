@@ -66,7 +66,7 @@ def collect_static() -> None:
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         print("collecting static files (hashed, compressed)…", flush=True)
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0", "--clear"],
-                       cwd=ROOT, check=True, env={**os.environ, "DEBUG": "0"})
+                       cwd=ROOT, check=True, env={**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"})
 
 
 def serve_citypin(port: int) -> subprocess.Popen:
