@@ -113,7 +113,13 @@ class IntakeGroupingTests(TestCase):
                 "lon": ORIGIN[0], "lat": ORIGIN[1], "text": "", "radius_m": 50, "window_days": 30,
                 "now": timezone.now(), "category_ids": [self.pothole.pk], "open_statuses": list(Report.OPEN_STATUSES)})
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        self.assertIn("incidents_incident_location_geog", plan, plan)
+        self.assertIn("incident_open_recent_geog", plan, plan)
+
+    def test_candidate_query_names_every_open_status_for_its_index(self):
+        from incidents.matching import CANDIDATES_SQL
+
+        for status in Report.OPEN_STATUSES:
+            self.assertIn(f"'{status}'", CANDIDATES_SQL.split("near AS")[0])
 
 
 class StaffIncidentTests(TestCase):
