@@ -18,7 +18,15 @@ HOUR = 3600
 START = 1_800_000_000.0  # the start of a window of an hour (and of a minute)
 
 
-class SlidingWindowTests(TestCase):
+class NoPurge:
+    """The purge runs at random (one count in PURGE_ONE_IN); tests that count statements turn it off."""
+
+    def setUp(self):
+        saved, ratelimit.PURGE_ONE_IN = ratelimit.PURGE_ONE_IN, 10**12
+        self.addCleanup(setattr, ratelimit, "PURGE_ONE_IN", saved)
+
+
+class SlidingWindowTests(NoPurge, TestCase):
     def test_a_limit_allows_its_rate_then_refuses_with_the_wait_until_the_window_ends(self):
         answers = [count("k", 3, HOUR, now=START + 600) for _ in range(4)]
         self.assertEqual([allowed for allowed, _ in answers], [True, True, True, False])
@@ -53,11 +61,8 @@ class SlidingWindowTests(TestCase):
 
     def test_windows_no_longer_needed_are_purged_on_the_way(self):
         count("old", 5, 60, now=START)
-        ratelimit.PURGE_ONE_IN, saved = 1, ratelimit.PURGE_ONE_IN
-        try:
-            count("new", 5, 60, now=START + 121)  # the old window ended more than a window ago
-        finally:
-            ratelimit.PURGE_ONE_IN = saved
+        ratelimit.PURGE_ONE_IN = 1
+        count("new", 5, 60, now=START + 121)  # the old window ended more than a window ago
         self.assertEqual(list(RateCount.objects.values_list("key", flat=True)), ["new"])
         self.assertEqual(RateCount.objects.get().expires_at, datetime.fromtimestamp(START + 120 + 120, tz=UTC))
 
@@ -74,7 +79,7 @@ def test_the_count_is_shared_by_every_connection():
     assert answers == [False]
 
 
-class HighLimitTests(TestCase):
+class HighLimitTests(NoPurge, TestCase):
     """A high limit is counted by the process in batches of 1% of it, for at most a second."""
 
     def test_a_limit_of_a_thousand_costs_one_statement_per_ten_requests(self):
