@@ -76,8 +76,9 @@ def _check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
         raise UnsafeURL(f"{ip} is not a public address")
 
 
-def resolve(host: str, port: int) -> str:
-    """The address to connect to: the first the name resolves to now, every one of them checked."""
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses to connect to, in the resolver's order: all the name resolves to now, every
+    one of them checked (a name may resolve to ::1 first while its server listens on 127.0.0.1)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -86,18 +87,27 @@ def resolve(host: str, port: int) -> str:
     if not settings.CITYPIN_WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:  # one bad answer refuses the name: it is not a public service
             _check_address(ipaddress.ip_address(address.split("%", 1)[0]))
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
-    """HTTP to an address already checked, with the name in Host."""
+    """HTTP to addresses already checked, each tried in turn until one connects, with the name
+    in Host."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
         super().__init__(host, port, timeout=timeout)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        error: OSError | None = None
+        for address in self.addresses:
+            try:
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+                break
+            except OSError as refused:
+                error = refused
+        else:
+            raise error or OSError(f"no address for {self.host}")
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 

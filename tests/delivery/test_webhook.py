@@ -221,4 +221,20 @@ class WebhookAddressTests(TestCase):
         with mock.patch.object(socket, "getaddrinfo", return_value=answer):
             address = webhook.resolve("hooks.example.com", 443)
         connection = webhook._PinnedHTTPS("hooks.example.com", 443, address, 1.0)
-        self.assertEqual((connection.address, connection.host), ("93.184.215.14", "hooks.example.com"))
+        self.assertEqual((connection.addresses, connection.host), (["93.184.215.14"], "hooks.example.com"))
+
+    @override_settings(CITYPIN_WEBHOOK_ALLOW_PRIVATE=True)
+    def test_a_name_whose_first_address_refuses_is_reached_at_the_next(self):
+        """localhost may resolve to ::1 first while the receiver listens on 127.0.0.1 only."""
+        with socket.socket() as listening:
+            listening.bind(("127.0.0.1", 0))
+            listening.listen()
+            port = listening.getsockname()[1]
+            answer = [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+                      (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+            with mock.patch.object(socket, "getaddrinfo", return_value=answer):
+                addresses = webhook.resolve("localhost", port)
+            connection = webhook._PinnedHTTP("localhost", port, addresses, 1.0)
+            connection.connect()
+            self.assertEqual(connection.sock.getpeername()[:2], ("127.0.0.1", port))
+            connection.close()
