@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import http.client
 import json
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 
-from incidents.delivery.webhook import _PinnedHTTP, _PinnedHTTPS, check_url, resolve
+from incidents.delivery.webhook import _Session, check_url
 
 USER_AGENT = "Citypin-Open311/1"
 MAX_ANSWER = 2 * 1024 * 1024  # bytes; a batch of 50 requests with their notes is far below
@@ -35,12 +35,11 @@ class Open311ErrorDocument(Open311Failed):
     """The back office answered with an Open311 error document."""
 
 
-class Session:
+class Session(_Session):
     """Connections to back offices, kept alive between the calls of one sender or one poll."""
 
     def __init__(self, timeout: float | None = None) -> None:
-        self.timeout = timeout if timeout is not None else settings.CITYPIN_OPEN311_TIMEOUT
-        self.connections: dict[tuple[str, str, int], _PinnedHTTP] = {}
+        super().__init__(timeout if timeout is not None else settings.CITYPIN_OPEN311_TIMEOUT)
 
     def call(self, method: str, url: str, *, form: list[tuple[str, str]] | None = None,
              headers: dict[str, str] | None = None) -> object:
@@ -65,16 +64,7 @@ class Session:
 
     def _exchange(self, method: str, url: str, body: bytes | None, headers: dict[str, str],
                   retry: bool) -> tuple[int, bytes]:
-        parts = urlsplit(url)
-        host, https = parts.hostname or "", parts.scheme == "https"
-        port = parts.port or (443 if https else 80)
-        key = (parts.scheme, host, port)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        reused = key in self.connections
-        connection = self.connections.get(key)
-        if connection is None:
-            kind = _PinnedHTTPS if https else _PinnedHTTP
-            connection = self.connections[key] = kind(host, port, resolve(host, port), self.timeout)
+        key, path, connection, reused = self.connection_for(url)
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -92,12 +82,6 @@ class Session:
             self.close(key)
             raise Open311Failed(f"the answer of {url} is over {MAX_ANSWER} bytes")
         return response.status, answer
-
-    def close(self, key: tuple[str, str, int] | None = None) -> None:
-        for k in [key] if key else list(self.connections):
-            connection = self.connections.pop(k, None)
-            if connection is not None:
-                connection.close()
 
 
 def error_document(document: object) -> bool:

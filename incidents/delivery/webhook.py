@@ -124,10 +124,13 @@ class _PinnedHTTPS(_PinnedHTTP):
 class _Session:
     """One sender's HTTP connections, kept alive between its messages (per scheme, host, port)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout if timeout is not None else settings.CITYPIN_WEBHOOK_TIMEOUT
         self.connections: dict[tuple[str, str, int], _PinnedHTTP] = {}
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+    def connection_for(self, url: str) -> tuple[tuple[str, str, int], str, _PinnedHTTP, bool]:
+        """The connection kept for the URL's scheme, host and port, or a new one to the host's
+        addresses checked now; with its key, the request's path, and whether it was kept."""
         parts = urlsplit(url)
         host, https = parts.hostname or "", parts.scheme == "https"
         port = parts.port or (443 if https else 80)
@@ -137,8 +140,11 @@ class _Session:
         connection = self.connections.get(key)
         if connection is None:
             kind = _PinnedHTTPS if https else _PinnedHTTP
-            connection = self.connections[key] = kind(host, port, resolve(host, port),
-                                                      settings.CITYPIN_WEBHOOK_TIMEOUT)
+            connection = self.connections[key] = kind(host, port, resolve(host, port), self.timeout)
+        return key, path, connection, reused
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        key, path, connection, reused = self.connection_for(url)
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
