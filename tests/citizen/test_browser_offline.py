@@ -146,9 +146,11 @@ def test_a_send_whose_answer_is_lost_is_sent_again_and_makes_one_report(city, pa
         route.fetch()  # the server creates the report…
         route.abort()  # …and its answer never reaches the phone
 
-    page.route("**/report/", lambda route: lose_the_answer(route) if route.request.method == "POST" and not posts
-               else route.fallback())
-    with page.expect_event("requestfailed", lambda request: request.method == "POST"):
+    # On the context, not the page: the send may come from the service worker (Background Sync),
+    # whose requests a page's route and events never see.
+    page.context.route("**/report/", lambda route: lose_the_answer(route)
+                       if route.request.method == "POST" and not posts else route.fallback())
+    with page.context.expect_event("requestfailed", lambda request: request.method == "POST"):
         page.context.set_offline(False)
     expect(page.locator("#outbox .waiting")).to_be_visible()  # still waiting: it does not know
     assert Report.objects.count() == 1
