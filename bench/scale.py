@@ -25,7 +25,7 @@ nation). What is recent — the work of the console, the hotspots, the open inci
 report — stays the same size; only the past grows. With --partitioned, at the largest size the
 bbox and console queries also run on a copy of incidents_report partitioned by month.
 
-    .venv/bin/python bench/scale.py [--max 10000000] [--keep]
+    .venv/bin/python bench/scale.py [--max 10000000] [--keep] [--upto 1000000]
 
 Runs in its own database (CITYPIN_BENCH_DB, e.g. citypin_bench_scale), emptied first unless
 --keep (sizes the table already exceeds are then skipped). 10M reports take ~12 GB and an hour
@@ -53,6 +53,7 @@ import console  # noqa: E402  (bench/console.py: its queries, agent and raw SQL)
 import ogc  # noqa: E402  (bench/ogc.py: the items page through WSGI, and raw)
 from django.db import connection, transaction  # noqa: E402
 from django.http import QueryDict  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from incidents.access import staff_scope  # noqa: E402
@@ -63,7 +64,7 @@ from incidents.models import Category, Department, Report  # noqa: E402
 from incidents.read.geojson import base_params  # noqa: E402
 from incidents.read.query import ReportQuery  # noqa: E402
 from incidents.read.reports import DEFAULT_PAGE, REPORT_PAGE_SQL, report_page  # noqa: E402
-from incidents.read.staff import report_list  # noqa: E402
+from incidents.read.staff import LIST_SQL, SORTS, report_list, staff_params  # noqa: E402
 
 # bench/incidents.py shares its name with the `incidents` package: loaded by path.
 _spec = importlib.util.spec_from_file_location("bench_incidents", Path(__file__).with_name("incidents.py"))
@@ -127,7 +128,7 @@ def record(path: str, size: int, mine: float, base: float, unit: str = "ms") -> 
 def explain(path: str, size: int, sql: str, params) -> None:
     """One representative query's shared buffers (hit + read) and time, at this size."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)  # params None: values in the SQL
         plan = cursor.fetchone()[0]
         transaction.set_rollback(True)
     plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
@@ -148,7 +149,7 @@ def per_query_ms(fn, n: int) -> float:
 def run_raw(statements) -> None:
     with connection.connection.cursor() as cursor:
         for sql, params in statements:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params)  # params None: the SQL as run, values in it
             cursor.fetchall()
 
 
@@ -201,13 +202,25 @@ def duplicates(size: int, pothole: Category, pts) -> None:
 
 
 def public_statements(boxes: list[QueryDict], table: str = "incidents_report") -> list[tuple[str, dict]]:
-    """report_page's SQL and parameters for each box (the first page, DEFAULT_PAGE features)."""
+    """The SQL report_page runs for each box (the first page, DEFAULT_PAGE features: one query
+    per time window it read), each as run, captured from a call: the raw baseline."""
+    statements = []
+    for q in boxes:
+        with CaptureQueriesContext(connection) as run:
+            report_page(q, "vi")
+        statements.extend((query["sql"].replace("incidents_report r", f"{table} r"), None) for query in run)
+    return statements
+
+
+def unbounded_statements(boxes: list[QueryDict], table: str = "incidents_report") -> list[tuple[str, dict]]:
+    """The public list as one query per box, without time windows (before migration 0027)."""
     statements = []
     for q in boxes:
         params = base_params("vi")
         where = ReportQuery.parse(q).where(params)
         params["limit"] = DEFAULT_PAGE + 1
-        statements.append((REPORT_PAGE_SQL.format(where=where).replace("incidents_report r", f"{table} r"), params))
+        sql = REPORT_PAGE_SQL.format(where=where, since="")
+        statements.append((sql.replace("incidents_report r", f"{table} r"), params))
     return statements
 
 
@@ -217,7 +230,14 @@ def public_reads(size: int, boxes: list[QueryDict]) -> None:
     base = per_query_ms(lambda: run_raw(statements), len(boxes))
     mine = per_query_ms(lambda: [report_page(q, "vi") for q in boxes], len(boxes))
     record("3. public list, map bbox", size, mine, base)
-    explain("3. public list, map bbox", size, *statements[0])
+    first = [sql for sql, _ in public_statements(boxes[:1])]
+    print(f"     (time windows: {len(statements) / len(boxes):.1f} queries per page; the first box {len(first)})")
+    for sql in first:
+        explain("3. public list, map bbox", size, sql, None)
+    old = unbounded_statements(boxes)
+    run_raw(old)
+    record("3. public list, one unbounded query (raw)", size, per_query_ms(lambda: run_raw(old), len(boxes)), base)
+    explain("3. public list, one unbounded query (raw)", size, *old[0])
     view = ogc.view_caller({"bbox": ogc.CITY_BBOX})
     raw, sql = ogc.raw_caller({"bbox": ogc.CITY_BBOX})
     view(), raw()
@@ -225,6 +245,19 @@ def public_reads(size: int, boxes: list[QueryDict]) -> None:
     base = per_query_ms(lambda: [raw() for _ in range(n)], n)
     mine = per_query_ms(lambda: [view() for _ in range(n)], n)
     record("3. OGC items, city bbox", size, mine, base)
+
+
+def without_open_only(scope, qs: list[QueryDict]) -> list[tuple[str, dict]]:
+    """The console list's SQL without the open-only predicate (before migration 0027)."""
+    statements = []
+    for q in qs:
+        report_query = ReportQuery.parse(q, scope)
+        params = staff_params(report_query, "vi")
+        keys = ", ".join(e for e, _ in SORTS["newest"].keys)
+        sql = LIST_SQL.format(where=report_query.where(params), sort_keys=keys,
+                              order=", ".join(e + " DESC" for e, _ in SORTS["newest"].keys))
+        statements.append((sql, {**params, "limit": console.PAGE + 1}))
+    return statements
 
 
 def console_list(size: int, agent, qs: list[QueryDict], table: str = "incidents_report") -> None:
@@ -235,6 +268,10 @@ def console_list(size: int, agent, qs: list[QueryDict], table: str = "incidents_
     mine = per_query_ms(lambda: [report_list(q, scope, "vi") for q in qs], len(qs))
     record("4. console list, one department", size, mine, base)
     explain("4. console list, one department", size, *statements[0])
+    old = without_open_only(scope, qs)
+    run_raw(old)
+    record("4. console list, without open-only (raw)", size, per_query_ms(lambda: run_raw(old), len(qs)), base)
+    explain("4. console list, without open-only (raw)", size, *old[0])
 
 
 def hotspots(size: int, departments: list[int], new: int) -> None:
@@ -293,6 +330,7 @@ def main() -> None:
     parser.add_argument("--partitioned", action="store_true", help="also a monthly-partitioned copy at --max")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many passes")
+    parser.add_argument("--upto", type=int, help="stop after this size (the sizes stay those of --max)")
     args = parser.parse_args()
     REPEAT[0] = args.repeat
     rng = random.Random(16)
@@ -309,6 +347,8 @@ def main() -> None:
     recent = sizes[0]
     measured = []
     for size in sizes:
+        if args.upto and size > args.upto:
+            break
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM incidents_report")
             count = cursor.fetchone()[0]
