@@ -10,7 +10,9 @@ Paging is keyset, never OFFSET: each collection has a unique sort key (reports: 
 on (created_at, id), served by the report_created_keyset index; incidents: newest id first;
 hotspots and areas: id), and the `next` cursor is the key of a page's last row. A report that
 arrives while a client pages lands before the first page, so following `next` to the end
-neither repeats nor skips anything.
+neither repeats nor skips anything. The `prev` cursor is the key of a page's first row, marked
+backwards: the rows before it, read in reverse order (the same index, scanned the other way)
+and reversed, so following `prev` returns exactly the page before; the first page has none.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from incidents.ogc.params import ItemsQuery, bad
-from incidents.read.cursors import after_cursor, decode_cursor, encode_cursor
+from incidents.read.cursors import after_cursor, decode_paging_cursor, encode_cursor
 from incidents.read.geojson import INCIDENT_FROM_SQL
 from incidents.read.public import (
     INCIDENT_FIELDS,
@@ -107,8 +109,10 @@ class Collection:
     time_property: str | None = None  # what `datetime` tests, None: the collection has no time
     cheap_count: bool = False  # a small table: numberMatched is worth a count
 
-    def page_sql(self, where: str, crs_geometry: str, digits: int) -> str:
-        order = ", ".join(f"{column} {'DESC' if self.descending else 'ASC'}" for column, _kind in self.keys)
+    def page_sql(self, where: str, crs_geometry: str, digits: int, backwards: bool = False) -> str:
+        """The page's SQL; `backwards`: in reverse order (a previous page, read from its end)."""
+        descending = self.descending != backwards
+        order = ", ".join(f"{column} {'DESC' if descending else 'ASC'}" for column, _kind in self.keys)
         return PAGE_SQL.format(keys=", ".join(c for c, _k in self.keys), id=self.id_sql, geometry=crs_geometry,
                                digits=digits, properties=self.properties_sql, from_=self.from_sql, where=where,
                                order=order)
@@ -119,6 +123,7 @@ class Page:
     features: list[str]
     next_cursor: str | None
     number_matched: int | None
+    prev_cursor: str | None = None  # None on the first page
 
 
 def _report_query(q: ItemsQuery) -> ReportQuery:
@@ -229,14 +234,17 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
     params: dict = {"lang": lang}
     where = collection.where(q, params)
     count_where = where
+    backwards = False
     if q.cursor:
         try:
-            after = decode_cursor(q.cursor, [kind for _column, kind in collection.keys])
+            key, backwards = decode_paging_cursor(q.cursor, [kind for _column, kind in collection.keys])
         except ValidationError:
             raise bad("cursor", str(_("Invalid cursor; use the 'next' link as given."))) from None
-        where += " AND " + after_cursor([c for c, _k in collection.keys], after, collection.descending, params)
-    params["limit"] = q.limit + 1
-    sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits)
+        # A backwards cursor: the rows before its key, in reverse order (inverted comparison).
+        where += " AND " + after_cursor([c for c, _k in collection.keys], key, collection.descending != backwards,
+                                        params)
+    params["limit"] = q.limit + 1  # one more than the page: is there a page beyond?
+    sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits, backwards)
     n_keys = len(collection.keys)
     with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
@@ -245,8 +253,18 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
         if collection.cheap_count:
             cursor.execute(f"SELECT count(*) {collection.from_sql} WHERE {count_where}", params)
             matched = cursor.fetchone()[0]
-    next_cursor = encode_cursor(rows[q.limit - 1][:n_keys]) if len(rows) > q.limit else None
-    return Page([row[n_keys] for row in rows[:q.limit]], next_cursor, matched)
+    more = len(rows) > q.limit  # beyond this page, in the direction read
+    rows = rows[:q.limit]
+    if backwards:
+        rows.reverse()
+        # The page a backwards cursor came from follows this one; earlier rows, if any, precede it.
+        next_cursor = encode_cursor(rows[-1][:n_keys]) if rows else None
+        prev_cursor = encode_cursor(rows[0][:n_keys], backwards=True) if more else None
+    else:
+        next_cursor = encode_cursor(rows[-1][:n_keys]) if more else None
+        # A page reached by a cursor has rows before it (the ones the cursor was made after).
+        prev_cursor = encode_cursor(rows[0][:n_keys], backwards=True) if q.cursor and rows else None
+    return Page([row[n_keys] for row in rows], next_cursor, matched, prev_cursor)
 
 
 def feature(collection: Collection, feature_id: str, q: ItemsQuery, lang: str) -> str | None:

@@ -45,7 +45,8 @@ def _components() -> dict:
                             {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "form"),
             "datetime": _param("datetime", _("An instant or an interval (RFC 3339; '..' leaves an end open), "
                                              "e.g. 2026-01-01/.. or ../2026-01-01T00:00:00Z."), {"type": "string"}),
-            "cursor": _param("cursor", _("Where a page starts: use the 'next' link as given."), {"type": "string"}),
+            "cursor": _param("cursor", _("Where a page starts: use the 'next' or 'prev' link as given."),
+                               {"type": "string"}),
         },
         "schemas": {
             "link": _link(),

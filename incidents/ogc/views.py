@@ -36,7 +36,7 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 ITEMS_TITLES = {"json": _lazy("This page as GeoJSON"), "html": _lazy("This page as HTML"), "next": _lazy("Next page"),
-                "first": _lazy("First page")}
+                "prev": _lazy("Previous page"), "first": _lazy("First page")}
 ID_PROPERTIES = ("id", "public_id", "code")  # shown once, as the feature's id, in HTML tables
 EXTENT_SECONDS = 60  # how long a collection's extent is reused before it is read again
 CONFORMANCE = (
@@ -217,8 +217,9 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
     return respond(request, schema, "queryables.html", {"collection": c}, "application/schema+json")
 
 
-def items_links(request: HttpRequest, c: Collection, next_cursor: str | None) -> list[dict]:
-    """self, alternate, collection, and next (or first) links of an items page: the request's
+def items_links(request: HttpRequest, c: Collection, next_cursor: str | None,
+                prev_cursor: str | None = None) -> list[dict]:
+    """self, alternate, collection, next, prev and first links of an items page: the request's
     own URL with its parameters, the format and the cursor changed. Built from the request's
     URL alone (no reverse): this runs on every page of the hottest resource."""
     kept = {k: v for k, v in request.GET.items() if k not in ("f", "cursor")}
@@ -237,7 +238,10 @@ def items_links(request: HttpRequest, c: Collection, next_cursor: str | None) ->
     if next_cursor:
         links.append(link(base + urlencode(kept | {"cursor": next_cursor, "f": own}), "next", own_type,
                           str(ITEMS_TITLES["next"])))
-    if "cursor" in here:  # back to the start: a previous page would cost a reverse query
+    if prev_cursor:
+        links.append(link(base + urlencode(kept | {"cursor": prev_cursor, "f": own}), "prev", own_type,
+                          str(ITEMS_TITLES["prev"])))
+    if "cursor" in here:  # back to the start
         links.append(link(base + urlencode(kept | {"f": own}), "first", own_type, str(ITEMS_TITLES["first"])))
     return links
 
@@ -254,7 +258,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     q = parse_items(request.GET, tuple(x.name for x in c.queryables), c.time_property is not None)
     html = wants_html(request)
     page = items_page(c, q, language())
-    meta = {"links": items_links(request, c, page.next_cursor), "numberReturned": len(page.features),
+    meta = {"links": items_links(request, c, page.next_cursor, page.prev_cursor), "numberReturned": len(page.features),
             "timeStamp": timezone.now().isoformat(timespec="seconds").replace("+00:00", "Z")}
     if page.number_matched is not None:
         meta["numberMatched"] = page.number_matched
