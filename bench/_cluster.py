@@ -26,6 +26,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def child_pids(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes and of their children that ended (/proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # ended since it was listed
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class PrivateCluster:
     """`with PrivateCluster() as cluster:` … cluster.url(db), cluster.restart("fast")."""
 
@@ -53,6 +70,11 @@ class PrivateCluster:
     def restart(self, mode: str) -> None:
         """mode: "fast" (sessions ended, a clean shutdown) or "immediate" (a crash: WAL replay)."""
         self.pg_ctl("restart", "-m", mode)
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it started (sessions, background workers)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *child_pids(postmaster)]
 
     def url(self, database: str) -> str:
         return f"postgis://postgres@127.0.0.1:{self.port}/{database}"

@@ -17,6 +17,9 @@ Run: .venv/bin/python bench/storm.py   (about 4 minutes; loopback only)"""
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
 import os
 import subprocess
 import sys
@@ -33,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg2  # noqa: E402
 import requests  # noqa: E402
 
-from bench._cluster import PrivateCluster, free_port  # noqa: E402
+from bench._cluster import PrivateCluster, child_pids, cpu_seconds, free_port  # noqa: E402
 
 DB = "citypin_storm"
 CLIENTS = 8
@@ -41,6 +44,7 @@ RATES = (50, 100, 150, 200, 250, 300)
 STEP_S = 8
 P95_LIMIT_MS = 250
 RESTART_REPORTS = 2000
+WARM_UP = 400  # reports sent before measuring: every gunicorn worker has loaded what it loads lazily
 BASELINE_S = 5
 PY = str(ROOT / ".venv" / "bin" / "python")
 
@@ -80,6 +84,12 @@ class City:
                 pass
             time.sleep(0.1)
         raise RuntimeError("gunicorn did not answer /healthz")
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each part: the web (gunicorn's processes), the database (the
+        cluster's), the worker, and this benchmark's own client."""
+        return {"web": cpu_seconds([self.web.pid, *child_pids(self.web.pid)]), "database": cpu_seconds(self.cluster.pids()),
+                "worker": cpu_seconds([self.worker.pid]), "client": time.process_time()}
 
     def manage(self, *args: str) -> None:
         subprocess.run([PY, *args], cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
@@ -131,20 +141,45 @@ def raw_baseline(city: City) -> float:
     return sum(done.values()) / BASELINE_S
 
 
+def post(city: City, body: dict, headers: dict | None = None, timeout: float = 30) -> int:
+    """POST one report; its status (0: no answer). http.client, not requests: the load generator
+    shares the machine's two cores with what it measures, so it should cost as little as it can
+    (gunicorn's sync workers close every connection anyway)."""
+    conn = http.client.HTTPConnection("127.0.0.1", city.port, timeout=timeout)
+    try:
+        conn.request("POST", "/api/v1/reports/", json.dumps(body),
+                     {"Content-Type": "application/json", **(headers or {})})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def warm_up(city: City) -> None:
+    """WARM_UP reports from CLIENTS clients in turn, not counted, then the outbox drained."""
+    def client(n: int) -> None:
+        for i in range(n, WARM_UP, CLIENTS):
+            post(city, report(-1 - i))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outbox_drain_s(city)
+
+
 def offered(city: City, rate: int, first: int) -> tuple[float, float, int]:
     """(served per second, p95 ms, errors) at `rate` offered reports per second."""
     count, latencies, errors, lock = rate * STEP_S, [], Counter(), threading.Lock()
-    local = threading.local()
 
     def send(i: int, at: float) -> None:
         time.sleep(max(0.0, at - time.perf_counter()))
-        session = getattr(local, "session", None) or requests.Session()
-        local.session = session
         start = time.perf_counter()
-        try:
-            status = session.post(f"{city.url}/api/v1/reports/", json=report(first + i), timeout=30).status_code
-        except requests.RequestException:
-            status = 0
+        status = post(city, report(first + i))
         with lock:
             latencies.append(time.perf_counter() - start)
             errors[status != 201] += 1
@@ -168,19 +203,25 @@ def outbox_drain_s(city: City, limit_s: float = 60) -> float:
     return float("inf")
 
 
-def storm(city: City) -> None:
+def storm(city: City, rates: list[int]) -> None:
     print("A storm: reports/s offered to POST /api/v1/reports/ (gunicorn, DEBUG off), "
           f"{STEP_S} s a step; sustained = the highest served in full with p95 <= {P95_LIMIT_MS} ms")
+    warm_up(city)
     raw = raw_baseline(city)
     print(f"  baseline: raw single-statement INSERT, {CLIENTS} connections: {raw:,.0f} rows/s")
     sustained, first = 0, 0
-    for rate in RATES:
+    for rate in rates:
+        before = city.cpu()
         served, p95, errors = offered(city, rate, first)
         first += rate * STEP_S
         drained = outbox_drain_s(city)
+        spent = {part: (seconds - before[part]) * 1000 / (rate * STEP_S) for part, seconds in city.cpu().items()}
         full = served >= 0.95 * rate and errors == 0
         print(f"  offered {rate:>4}/s: served {served:6.1f}/s, p95 {p95:6.0f} ms, errors {errors}, "
               f"outbox drained {drained:.1f} s after the step")
+        print("      CPU per report, outbox included: " + ", ".join(f"{part} {ms:.1f} ms" for part, ms in spent.items())
+              + f"; {sum(spent.values()):.1f} ms in all ({os.cpu_count()} cores: at most "
+              f"{os.cpu_count() * 1000 / sum(spent.values()):.0f}/s)")
         if full and p95 <= P95_LIMIT_MS:
             sustained = rate
         elif served < 0.8 * rate:
@@ -247,9 +288,16 @@ def restart_under_load(city: City) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["storm", "restart"], help="run one of the two parts")
+    parser.add_argument("--rates", type=lambda text: [int(r) for r in text.split(",")], default=RATES,
+                        help="offered rates of the storm's steps, comma-separated (default %(default)s)")
+    args = parser.parse_args()
     with PrivateCluster() as cluster, City(cluster) as city:
-        storm(city)
-        restart_under_load(city)
+        if args.only != "restart":
+            storm(city, args.rates)
+        if args.only != "storm":
+            restart_under_load(city)
 
 
 if __name__ == "__main__":

@@ -323,6 +323,8 @@ CITYPIN_OUTBOX_BACKOFF_MAX = float(os.environ.get("CITYPIN_OUTBOX_BACKOFF_MAX", 
 CITYPIN_OUTBOX_LEASE = float(os.environ.get("CITYPIN_OUTBOX_LEASE", "300"))
 CITYPIN_OUTBOX_BATCH = int(os.environ.get("CITYPIN_OUTBOX_BATCH", "200"))
 CITYPIN_OUTBOX_CONCURRENCY = int(os.environ.get("CITYPIN_OUTBOX_CONCURRENCY", "4"))
+# Seconds the woken worker waits for more of a burst before it claims (incidents.delivery.outbox).
+CITYPIN_OUTBOX_GATHER = float(os.environ.get("CITYPIN_OUTBOX_GATHER", "0.05"))
 CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
 # Notices (incidents.notices): a department hears of a report's supporters every this many (a
 # NotificationRule may say otherwise); hours between two dead-message digests to the IOC.

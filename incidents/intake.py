@@ -42,6 +42,7 @@ from incidents.models import (
 )
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
+from incidents.prepared import PreparedQuery
 from incidents.routing import OutsideJurisdiction, Route, route
 from incidents.sla import due_times
 from incidents.text import scrub_contact_details, text_problem
@@ -299,9 +300,10 @@ SELECT {_columns(Category, "c")}, {_columns(CategoryGroup, "g")}, {_columns(Cate
 FROM {Category._meta.db_table} c
 JOIN {CategoryGroup._meta.db_table} g ON g.id = c.group_id
 LEFT JOIN {CategoryAttribute._meta.db_table} a ON a.category_id = c.id
-WHERE c.code = %s
+WHERE c.code = %(code)s
 ORDER BY a."order", a.code
 """
+CATEGORY = PreparedQuery("citypin_category", CATEGORY_SQL, {"code": "text"})
 _SLICES = [(model, [getattr(f, "from_db_value", None) for f in model._meta.concrete_fields])
            for model in (Category, CategoryGroup, CategoryAttribute)]
 
@@ -310,7 +312,7 @@ def _load_category(code: str) -> Category | None:
     """The category of that code with its group (category.group) and attributes
     (category.attributes.all()) loaded, as select_related/prefetch_related would."""
     with connection.cursor() as cursor:
-        cursor.execute(CATEGORY_SQL, [code])
+        CATEGORY.execute(cursor, {"code": code})
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -352,15 +354,16 @@ SELECT {_columns(Department, "d")},
        EXISTS (SELECT 1 FROM {WebhookEndpoint._meta.db_table} e WHERE e.department_id = d.id),
        EXISTS (SELECT 1 FROM {Open311Endpoint._meta.db_table} o WHERE o.department_id = d.id)
 FROM {Department._meta.db_table} d
-WHERE d.id = %s
+WHERE d.id = %(id)s
 """
+DEPARTMENT = PreparedQuery("citypin_department", DEPARTMENT_SQL, {"id": "bigint"})
 
 
 def _department(department_id: int) -> Department:
     """The department, with what prefetch_related("webhooks") and select_related("open311_endpoint")
     would have found when it has none of them (else those are read when asked for)."""
     with connection.cursor() as cursor:
-        cursor.execute(DEPARTMENT_SQL, [department_id])
+        DEPARTMENT.execute(cursor, {"id": department_id})
         *values, has_webhooks, has_open311 = cursor.fetchone()
     department = Department.from_db(connection.alias, None, values)
     if not has_webhooks:

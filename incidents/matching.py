@@ -113,6 +113,7 @@ class Candidate:
 CANDIDATES = PreparedQuery("citypin_candidates", CANDIDATES_SQL, {
     "lon": "float8", "lat": "float8", "text": "text", "radius_m": "float8", "window_days": "int", "now": "timestamptz",
     "category_ids": "bigint[]", "open_statuses": "text[]"})
+REFRESH = PreparedQuery("citypin_refresh_incident", REFRESH_SQL, {"id": "bigint", "metric_srid": "int"})
 RECURRENCE = PreparedQuery("citypin_recurrence", RECURRENCE_SQL, {
     "category_id": "bigint", "done_statuses": "text[]", "now": "timestamptz", "recurrence_days": "int",
     "lon": "float8", "lat": "float8", "radius_m": "float8"})
@@ -142,7 +143,7 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
 
 def refresh_incident(incident_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(REFRESH_SQL, {"id": incident_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
+        REFRESH.execute(cursor, {"id": incident_id, "metric_srid": settings.CITYPIN_METRIC_SRID})
 
 
 @dataclass

@@ -16,7 +16,9 @@ that caused them; workers send them here, each through the sender of its channel
 - A crash between sending and recording sends again after the lease: each message carries a
   stable id (Message-ID, Idempotency-Key) so the receiver drops the duplicate.
 - `serve()` drains while there is work, then LISTENs on citypin_outbox (a trigger NOTIFYs it
-  when messages are queued, at commit) for at most CITYPIN_WORKER_INTERVAL."""
+  when messages are queued, at commit) for at most CITYPIN_WORKER_INTERVAL; woken, it waits
+  CITYPIN_OUTBOX_GATHER seconds more, so that the messages of a burst are claimed together
+  (one message a claim cost the worker 4 ms of CPU per report in bench/storm.py)."""
 
 from __future__ import annotations
 
@@ -162,14 +164,18 @@ def send_pending(now: datetime | None = None, stop: threading.Event | None = Non
     """Send everything due, batch after batch until none is left (or `stop` is set); returns
     (sent, failed attempts). `now` fixes the clock (tests); by default each batch reads it."""
     sent = failed = 0
+    limit = settings.CITYPIN_OUTBOX_BATCH
     while stop is None or not stop.is_set():
         batch_now = now or timezone.now()
-        messages = claim(batch_now)
+        messages = claim(batch_now, limit)
         if not messages:
             break
         outcome = deliver(messages, stop)
         record(outcome, now or timezone.now())
         sent, failed = sent + len(outcome.sent), failed + len(outcome.failed)
+        if len(messages) < limit:
+            break  # the claim took all that was due: asking again would find nothing (what has been
+            # queued since has NOTIFYed the listener, which wakes the next pass at once)
     return sent, failed
 
 
@@ -201,6 +207,9 @@ def wait_for_work(listener, stop: threading.Event, timeout: float) -> None:
         if listener is not None and select.select([listener], [], [], 0.2)[0]:
             listener.poll()
             if listener.notifies:
+                # A storm's commits come close together: a moment's wait lets one claim take many.
+                stop.wait(settings.CITYPIN_OUTBOX_GATHER)
+                listener.poll()
                 listener.notifies.clear()
                 return
         elif listener is None:
