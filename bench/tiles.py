@@ -223,10 +223,11 @@ def revalidation(tiles: list[Tile], ways: Ways) -> None:
           f"p50 {statistics.median(full):.1f} / p95 {percentile(full, 95):.1f} ms for the tile itself")
 
 
-def view_bbox(z: int) -> tuple[float, float, float, float]:
-    """The lon/lat box of a VIEW_PX map centred on CENTRE at zoom z (web mercator)."""
+def view_bbox(z: int, east_px: int = 0) -> tuple[float, float, float, float]:
+    """The lon/lat box of a VIEW_PX map centred on CENTRE (moved `east_px` pixels east) at zoom z
+    (web mercator)."""
     radius = 6378137.0
-    cx = math.radians(CENTRE[0]) * radius
+    cx = math.radians(CENTRE[0]) * radius + east_px * metres_per_pixel(z)
     cy = math.log(math.tan(math.pi / 4 + math.radians(CENTRE[1]) / 2)) * radius
     half_w, half_h = VIEW_PX[0] / 2 * metres_per_pixel(z), VIEW_PX[1] / 2 * metres_per_pixel(z)
 
@@ -255,28 +256,69 @@ def fetch(client: Client, url: str, repeat: int = 3) -> tuple[int, int, float, i
     return len(body), len(gzip.compress(body, 6)), best, features
 
 
+# The public map's filters measured in part 3: none and a category (the kept grid counts answer
+# both), the "open" status choice and a date (tiles then count their rows themselves).
+MAP_FILTERS = ("", "category=pothole", "status=new,acknowledged,in_progress,reopened", "created_after=2026-01-01")
+
+
 def map_view(client: Client) -> None:
     print(f"\nThe public map's data for a {VIEW_PX[0]}×{VIEW_PX[1]} view centred on Ninh Kiều "
-          "(GeoJSON as the map loads it today, against the vector tiles covering the view):")
-    print(f"  {'zoom':>4}  {'today: requests, features, KB, KB gzip, ms':>46}   "
+          "(GeoJSON points and the aggregate API's counts, as the map loaded them before it read the tiles, "
+          "against the vector tiles covering the view; the map now loads the tiles below zoom "
+          f"{POINTS_FROM_ZOOM} and the GeoJSON points from it on):")
+    for filters in MAP_FILTERS:
+        map_view_rows(client, filters)
+    map_pans(client)
+
+
+PANS = 5  # the view, then four moves of half its width east
+
+
+def map_pans(client: Client) -> None:
+    """A visit that opens the view and pans it: the aggregate API answers each view anew, while
+    the map fetches only the tiles it does not hold yet."""
+    print(f"\n  Opening the view and panning it {PANS - 1} times by half its width (server ms, KB gzip, requests):")
+    for filters in MAP_FILTERS[:2]:
+        extra = "&" + filters if filters else ""
+        for z in (12, 13):
+            views = [view_bbox(z, east_px=i * VIEW_PX[0] // 2) for i in range(PANS)]
+            agg = [fetch(client, "/api/v1/reports/aggregate/?bbox=" + ",".join(f"{v:.6f}" for v in bbox)
+                         + f"&zoom={z}{extra}") for bbox in views]
+            held: set = set()
+            tiles = []
+            for bbox in views:
+                for t in tiles_covering(bbox, z):
+                    if t not in held:
+                        held.add(t)
+                        tiles.append(fetch(client, f"/tiles/reports/{t.z}/{t.x}/{t.y}.mvt"
+                                           + ("?" + filters if filters else "")))
+            print(f"  filter {filters or 'none':<17} zoom {z}: aggregate API {sum(r[2] for r in agg) * 1000:6.0f} ms "
+                  f"{sum(r[1] for r in agg) / 1024:6.1f} KB {len(agg):>3}   tiles {sum(r[2] for r in tiles) * 1000:6.0f} ms "
+                  f"{sum(r[1] for r in tiles) / 1024:6.1f} KB {len(tiles):>3}")
+
+
+def map_view_rows(client: Client, filters: str) -> None:
+    print(f"  filter: {filters or 'none'}")
+    print(f"  {'zoom':>4}  {'GeoJSON: requests, features, KB, KB gzip, ms':>46}   "
           f"{'tiles: requests, features, KB, KB gzip, ms (sum; max)':>56}")
+    extra = "&" + filters if filters else ""
     for z in range(12, 16):
         bbox = ",".join(f"{v:.6f}" for v in view_bbox(z))
         if z >= 14:  # the map asks for points first, then for counts when there are more than it shows
-            urls = [f"/api/v1/reports/?bbox={bbox}&limit=2000"]
+            urls = [f"/api/v1/reports/?bbox={bbox}&limit=2000{extra}"]
             if client.get(urls[0], HTTP_ACCEPT="application/geo+json").json().get("next"):
-                urls.append(f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}")
+                urls.append(f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}{extra}")
         else:
-            urls = [f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}"]
+            urls = [f"/api/v1/reports/aggregate/?bbox={bbox}&zoom={z}{extra}"]
         today = [fetch(client, url) for url in urls]
-        tiles = [fetch(client, f"/tiles/reports/{t.z}/{t.x}/{t.y}.mvt")
+        tiles = [fetch(client, f"/tiles/reports/{t.z}/{t.x}/{t.y}.mvt" + ("?" + filters if filters else ""))
                  for t in tiles_covering(tuple(map(float, bbox.split(","))), z)]
         print(f"  {z:>4}  {len(today):>12} {sum(r[3] for r in today):>9} {sum(r[0] for r in today) / 1024:>8.1f} "
               f"{sum(r[1] for r in today) / 1024:>8.1f} {sum(r[2] for r in today) * 1000:>6.0f}   "
               f"{len(tiles):>10} {sum(r[3] for r in tiles):>9} {sum(r[0] for r in tiles) / 1024:>8.1f} "
               f"{sum(r[1] for r in tiles) / 1024:>8.1f} {sum(r[2] for r in tiles) * 1000:>7.0f}; "
               f"{max(r[2] for r in tiles) * 1000:.0f}"
-              + ("   (today: 2,000 points, then counts)" if len(today) > 1 else ""))
+              + ("   (GeoJSON: 2,000 points, then counts)" if len(today) > 1 else ""))
 
 
 # What tipg serves: the reports with the fields of the zoomed-in tiles, as a view (tipg reads
