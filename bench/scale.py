@@ -64,7 +64,7 @@ from incidents.models import Category, Department, Report  # noqa: E402
 from incidents.read.geojson import base_params  # noqa: E402
 from incidents.read.query import ReportQuery  # noqa: E402
 from incidents.read.reports import DEFAULT_PAGE, REPORT_PAGE_SQL, report_page  # noqa: E402
-from incidents.read.staff import LIST_SQL, SORTS, report_list, staff_params  # noqa: E402
+from incidents.read.staff import report_list  # noqa: E402
 
 # bench/incidents.py shares its name with the `incidents` package: loaded by path.
 _spec = importlib.util.spec_from_file_location("bench_incidents", Path(__file__).with_name("incidents.py"))
@@ -234,10 +234,11 @@ def public_reads(size: int, boxes: list[QueryDict]) -> None:
     print(f"     (time windows: {len(statements) / len(boxes):.1f} queries per page; the first box {len(first)})")
     for sql in first:
         explain("3. public list, map bbox", size, sql, None)
-    old = unbounded_statements(boxes)
-    run_raw(old)
-    record("3. public list, one unbounded query (raw)", size, per_query_ms(lambda: run_raw(old), len(boxes)), base)
-    explain("3. public list, one unbounded query (raw)", size, *old[0])
+    # Before migration 0027: one unbounded query per box, without report_public_point_created.
+    old, label = unbounded_statements(boxes), "3. public list, one unbounded query (raw)"
+    record(label, size, without_index("report_public_point_created", lambda: (
+        run_raw(old), per_query_ms(lambda: run_raw(old), len(boxes)))[1]), base)
+    without_index("report_public_point_created", lambda: explain(label, size, *old[0]))
     view = ogc.view_caller({"bbox": ogc.CITY_BBOX})
     raw, sql = ogc.raw_caller({"bbox": ogc.CITY_BBOX})
     view(), raw()
@@ -247,17 +248,13 @@ def public_reads(size: int, boxes: list[QueryDict]) -> None:
     record("3. OGC items, city bbox", size, mine, base)
 
 
-def without_open_only(scope, qs: list[QueryDict]) -> list[tuple[str, dict]]:
-    """The console list's SQL without the open-only predicate (before migration 0027)."""
-    statements = []
-    for q in qs:
-        report_query = ReportQuery.parse(q, scope)
-        params = staff_params(report_query, "vi")
-        keys = ", ".join(e for e, _ in SORTS["newest"].keys)
-        sql = LIST_SQL.format(where=report_query.where(params), sort_keys=keys,
-                              order=", ".join(e + " DESC" for e, _ in SORTS["newest"].keys))
-        statements.append((sql, {**params, "limit": console.PAGE + 1}))
-    return statements
+def without_index(name: str, fn):
+    """fn() with the index `name` dropped, in a transaction rolled back (the bench's own database)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {name}")
+        result = fn()
+        transaction.set_rollback(True)
+    return result
 
 
 def console_list(size: int, agent, qs: list[QueryDict], table: str = "incidents_report") -> None:
@@ -268,10 +265,11 @@ def console_list(size: int, agent, qs: list[QueryDict], table: str = "incidents_
     mine = per_query_ms(lambda: [report_list(q, scope, "vi") for q in qs], len(qs))
     record("4. console list, one department", size, mine, base)
     explain("4. console list, one department", size, *statements[0])
-    old = without_open_only(scope, qs)
-    run_raw(old)
-    record("4. console list, without open-only (raw)", size, per_query_ms(lambda: run_raw(old), len(qs)), base)
-    explain("4. console list, without open-only (raw)", size, *old[0])
+    # Before migration 0027: the same SQL without report_open_location.
+    label = "4. console list, without report_open_location (raw)"
+    record(label, size, without_index("report_open_location", lambda: (
+        run_raw(statements), per_query_ms(lambda: run_raw(statements), len(qs)))[1]), base)
+    without_index("report_open_location", lambda: explain(label, size, *statements[0]))
 
 
 def hotspots(size: int, departments: list[int], new: int) -> None:
