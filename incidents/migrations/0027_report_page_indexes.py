@@ -5,9 +5,10 @@ page read 540,439 buffers, a department agent's console list 931 against 24 at 1
 - report_public_point_created: GiST on (public_location, created_at) (btree_gist indexes the
   time), for the public list's expanding time windows (read/reports.py): a box and "created
   since" are both index conditions, so only the window's reports are fetched from the table;
-- report_open_location: GiST on (location, department_id) over open reports only, its predicate
-  repeated literally in the console's queries (read/staff.py OPEN_ONLY_SQL) when the statuses
-  asked for are all open: a department's open work in a map view without the closed history.
+- report_open_location: GiST on (location, department_id) over open reports only, which the
+  console's list and map use when the statuses asked for are all open (read/staff.py): a
+  department's open work in a map view without the closed history. (Operations only: the
+  comments changed after it was first committed, nothing it does.)
 
 Built CONCURRENTLY: intake keeps writing meanwhile (minutes on a table of ten million)."""
 
