@@ -110,3 +110,13 @@ def test_a_tile_that_cannot_be_fetched_says_the_counts_failed(city, page, live_s
     page.route("**/tiles/reports/**", lambda route: route.abort())
     open_map(page, live_server)
     expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")
+
+
+def test_zooming_in_a_level_redraws_the_counts_from_that_levels_tiles(city, page, live_server, requests_seen):
+    open_map(page, live_server)
+    expect(page.locator(".cell-pin")).to_have_count(2)
+    page.evaluate("window.citypinMap.zoomIn(1)")  # animated, as a tap on + does
+    page.wait_for_function("() => window.citypinMap.getZoom() === 13")
+    expect(page.locator("#map-status")).to_contain_text("8 phản ánh")
+    assert counts_shown(page) == [3, 5]
+    assert any("/tiles/reports/13/" in url for url in requests_seen)

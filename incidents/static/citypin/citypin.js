@@ -234,6 +234,8 @@
         points.clearLayers(); cells.clearLayers();
         statusLine.textContent = cfg.text.loading;
         counts.layer.addTo(map);  // its "load" event draws the counts
+      } else if (counts.layer.isLoading()) {
+        statusLine.textContent = cfg.text.loading;  // a new zoom's tiles: "load" draws them
       } else {
         counts.drawHeld();  // a move within the tiles held; new ones, if any, draw on "load"
       }
