@@ -33,17 +33,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from incidents.access import staff_scope  # noqa: E402
 from incidents.models import Department, StaffMembership  # noqa: E402
 from incidents.read.query import ReportQuery  # noqa: E402
-from incidents.read.staff import (  # noqa: E402
-    LIST_SQL,
-    MAP_LIMIT,
-    MAP_SQL,
-    PAGE,
-    SORTS,
-    map_features,
-    report_list,
-    staff_params,
-    staff_where,
-)
+from incidents.read.staff import LIST_SQL, MAP_LIMIT, MAP_SQL, PAGE, SORTS, map_features, report_list, staff_params  # noqa: E402
 
 # Spread the synthetic reports over departments and give them targets: acknowledge within a
 # day, resolve within a week of being reported (so some are overdue, as in real life).
@@ -92,7 +82,7 @@ def raw_statements(scope, qs: list[QueryDict]) -> tuple[list[tuple[str, dict]], 
     for q in qs:
         report_query = ReportQuery.parse(q, scope)
         params = staff_params(report_query, "vi")
-        where = staff_where(report_query, params)
+        where = report_query.where(params)
         sort = SORTS["newest"]
         list_sql = LIST_SQL.format(where=where, sort_keys=", ".join(e for e, _ in sort.keys),
                                    order=", ".join(e + " DESC" for e, _ in sort.keys))
