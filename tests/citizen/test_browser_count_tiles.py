@@ -112,6 +112,13 @@ def test_a_tile_that_cannot_be_fetched_says_the_counts_failed(city, page, live_s
     expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")
 
 
+def test_a_tile_refused_by_the_rate_limit_says_the_counts_failed(city, page, live_server):
+    page.route("**/tiles/reports/12/*/1932.mvt", lambda route: route.fulfill(status=429, body="{}",
+                                                                              headers={"Retry-After": "60"}))
+    open_map(page, live_server)
+    expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")
+
+
 def test_zooming_in_a_level_redraws_the_counts_from_that_levels_tiles(city, page, live_server, requests_seen):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)

@@ -102,14 +102,23 @@
      into one of 64 screen pixels, as the aggregate API's. `draw` gets the cells in the view, as
      GeoJSON-like features, whenever the tiles of the view are in. */
   function countTiles(map, url, maxZoom, draw) {
-    var held = {};  // tile key → {z, cells}
+    var held = {};  // tile key → {z, cells, bounds, failed}
     var Counts = L.VectorGrid.Protobuf.extend({
       createTile: function (coords, done) {
         var tile = document.createElement("div"), key = this._tileCoordsToKey(coords);
         this._getVectorTilePromise(coords).then(function (vt) {
+          // VectorGrid answers an error status (a 429, a 503) with {layers: []}, an array; a
+          // decoded tile, empty (204) or not, has an object: counts missing, not zero.
+          if (Array.isArray(vt.layers)) return fail(new Error("tile " + key));
           held[key] = {z: coords.z, cells: tileCells(coords, vt.layers.reports)};
           done(null, tile);
-        }, function (e) { done(e, tile); });
+        }, fail);
+        function fail(e) {
+          held[key] = {z: coords.z, cells: [], failed: true, bounds: L.latLngBounds(
+            map.unproject(coords.scaleBy(L.point(256, 256)), coords.z),
+            map.unproject(coords.add(L.point(1, 1)).scaleBy(L.point(256, 256)), coords.z))};
+          done(e, tile);
+        }
         return tile;
       }
     });
@@ -132,11 +141,12 @@
     }
     var layer = new Counts(url, {pane: "counts", keepBuffer: 1, maxZoom: maxZoom});  // no tiles beyond it
     map.createPane("counts").style.pointerEvents = "none";
-    var failed = false;  // a tile of the view could not be fetched: the counts are short
     function drawHeld() {
-      var z = Math.round(map.getZoom()), view = map.getBounds(), features = [];
+      var z = Math.round(map.getZoom()), view = map.getBounds(), features = [], failed = false;
       Object.keys(held).forEach(function (key) {
         if (held[key].z !== z) return;
+        // A tile of the view that could not be fetched: the counts are short, say so.
+        if (held[key].failed && view.intersects(held[key].bounds)) failed = true;
         held[key].cells.forEach(function (f) {
           var c = f.geometry.coordinates;
           if (view.contains([c[1], c[0]])) features.push(f);
@@ -145,8 +155,6 @@
       draw({features: features, failed: failed});
     }
     layer.on("tileunload", function (e) { delete held[layer._tileCoordsToKey(e.coords)]; });
-    layer.on("loading", function () { failed = false; });
-    layer.on("tileerror", function () { failed = true; });
     layer.on("load", drawHeld);
     return {layer: layer, drawHeld: drawHeld};
   }
