@@ -250,7 +250,8 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     now = draft.created_at or timezone.now()
     placement, incident_id = _place_in_incident(draft, valid, decision, now)
     report = _save_report(draft, valid, decision, placement, incident_id, now)
-    refresh_incident(incident_id)
+    if placement.attach_to is not None or not _exact(valid.category):
+        refresh_incident(incident_id)  # else the new incident was made whole with its one report
     _record_intake(report, draft, decision, placement, actor, now)
     save_photos(report, draft.photos)
     if draft.client is not None:
@@ -456,8 +457,15 @@ def _place_in_incident(draft: ReportDraft, valid: ValidDraft, decision: Route,
     """The incident the report joins (locked) or starts, and how it was matched."""
     placement = place_report(valid.category, draft.lon, draft.lat, valid.public_description, now=now)
     incident_id = incident_for(placement, category_id=valid.category.pk, department_id=decision.department_id,
-                               location=valid.location, text=valid.public_description, now=now)
+                               location=valid.location, text=valid.public_description, now=now,
+                               exact=_exact(valid.category))
     return placement, incident_id
+
+
+def _exact(category: Category) -> bool:
+    """Whether the public sees this category's reports where they are (no snapping; a ward-only
+    category always has a precision)."""
+    return not category.public_location_precision_m and not category.public_location_ward_only
 
 
 def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placement: Placement, incident_id: int,

@@ -189,9 +189,11 @@ def _lock_incident(incident_id: int) -> tuple[int, int | None, str]:
 
 
 def incident_for(placement: Placement, *, category_id: int, department_id: int, location, text: str,
-                 now: datetime) -> int:
+                 now: datetime, exact: bool = False) -> int:
     """The incident a new report joins: the matched one (locked until the transaction ends, so its
-    derived fields stay consistent) or a new one."""
+    derived fields stay consistent) or a new one (placement.attach_to is then None). With `exact`
+    (the category publishes exact points), a new incident is made whole at once, as
+    refresh_incident would leave it after its one report: that refresh is then not needed."""
     if placement.attach_to:
         # Scored without a lock: it may have been merged or closed since. Then follow the merge,
         # or start a new incident.
@@ -203,6 +205,7 @@ def incident_for(placement: Placement, *, category_id: int, department_id: int, 
         placement.attach_to = None
     return Incident.objects.create(category_id=category_id, department_id=department_id, location=location,
                                    footprint=location, description=text, first_reported_at=now,
-                                   last_reported_at=now).pk
+                                   last_reported_at=now, **({"public_location": location, "report_count": 1}
+                                                            if exact else {})).pk
 
 

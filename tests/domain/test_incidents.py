@@ -11,7 +11,7 @@ from incidents.access import StaffScope
 from incidents.console.dashboard import figures
 from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
 from incidents.intake import ReportDraft, Reporter, submit_report
-from incidents.matching import candidates
+from incidents.matching import candidates, refresh_incident
 from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent, StaffMembership
 from incidents.workflow import support_report, transition_report
 from tests.world import build_world, project
@@ -38,6 +38,24 @@ class IntakeGroupingTests(TestCase):
         incident = Incident.objects.get(pk=first.incident_id)
         self.assertEqual(incident.report_count, 2)
         self.assertEqual(incident.footprint.geom_type, "LineString")  # hull of two points
+
+    def test_a_new_incident_is_made_whole_with_its_first_report_as_a_refresh_would_make_it(self):
+        derived = ("location", "public_location", "footprint", "report_count", "supporter_count",
+                   "first_reported_at", "last_reported_at")
+        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
+        for category, description in (("pothole", "exact points"), ("illegal-construction", "snapped points")):
+            with self.subTest(description):
+                lon, lat = project(*ORIGIN, 3000 if category == "pothole" else 3500, 0)
+                reporter = Reporter(name="A", email="a@example.vn")
+                attributes = {"size": "small"} if category == "pothole" else {}
+                report = submit_report(ReportDraft(category_code=category, lon=lon, lat=lat, attributes=attributes,
+                                                   reporter=reporter))
+                made = Incident.objects.get(pk=report.incident_id)
+                refresh_incident(made.pk)
+                refreshed = Incident.objects.get(pk=made.pk)
+                self.assertEqual({f: getattr(made, f) for f in derived}, {f: getattr(refreshed, f) for f in derived})
+                self.assertEqual(made.report_count, 1)
+                self.assertIsNotNone(made.public_location)
 
     def test_two_reports_60_m_apart_are_two_incidents(self):
         self.assertNotEqual(report_at(0).incident_id, report_at(60).incident_id)
