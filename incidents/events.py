@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F
 
 from incidents.models import Incident, Report, ReportEvent
+from incidents.prepared import Insert
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -52,9 +53,12 @@ def record(report: Report, kind: str, *, actor: AbstractBaseUser | None = None, 
     return written
 
 
+EVENT_INSERT = Insert(ReportEvent)
+
+
 def record_many(events: Iterable[ReportEvent]) -> list[ReportEvent]:
     """Append several events (built with `event`) in one INSERT."""
-    return ReportEvent.objects.bulk_create(list(events))
+    return EVENT_INSERT.save(list(events))
 
 
 def touch(report: Report, fields: Iterable[str] = ()) -> None:

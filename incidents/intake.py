@@ -42,7 +42,7 @@ from incidents.models import (
 )
 from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
-from incidents.prepared import PreparedQuery
+from incidents.prepared import Insert, PreparedQuery
 from incidents.routing import OutsideJurisdiction, Route, route
 from incidents.sla import due_times
 from incidents.text import scrub_contact_details, text_problem
@@ -462,6 +462,9 @@ def _place_in_incident(draft: ReportDraft, valid: ValidDraft, decision: Route,
     return placement, incident_id
 
 
+REPORT_INSERT = Insert(Report)
+
+
 def _exact(category: Category) -> bool:
     """Whether the public sees this category's reports where they are (no snapping; a ward-only
     category always has a precision)."""
@@ -473,7 +476,7 @@ def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placeme
     """The report row, with its due times counted from `now`."""
     acknowledge_due_at, resolve_due_at = due_times(valid.category, now)
     ward_id = decision.ward_id or (valid.ward.pk if valid.ward else None)
-    return Report.objects.create(
+    return REPORT_INSERT.save([Report(
         public_id=next_public_id(now),
         category=valid.category,
         location=valid.location,
@@ -500,7 +503,7 @@ def _save_report(draft: ReportDraft, valid: ValidDraft, decision: Route, placeme
         created_at=now,
         acknowledge_due_at=acknowledge_due_at,
         resolve_due_at=resolve_due_at,
-    )
+    )])[0]
 
 
 def _record_intake(report: Report, draft: ReportDraft, decision: Route, placement: Placement, actor,

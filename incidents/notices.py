@@ -38,7 +38,7 @@ from incidents.models import (
     Unsubscription,
     WebhookEndpoint,
 )
-from incidents.prepared import PreparedQuery
+from incidents.prepared import Insert, PreparedQuery
 from incidents.routing import operations_center_at
 
 Event = WebhookEndpoint.Event
@@ -86,6 +86,7 @@ WHERE event = %(event)s AND active
 ORDER BY category_id IS NOT NULL DESC, department_id IS NOT NULL DESC
 LIMIT 1
 """
+OUTBOX_INSERT = Insert(OutboxMessage)
 AUDIENCE = PreparedQuery("citypin_audience", AUDIENCE_SQL,
                          {"event": "text", "department_id": "bigint", "category_id": "bigint"})
 
@@ -204,7 +205,7 @@ def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
         rows.append(OutboxMessage(recipient=email, subject=mail.subject, body=mail.body, report=report, headers={
             "List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Content-Language": language}))
-    OutboxMessage.objects.bulk_create(rows)
+    OUTBOX_INSERT.save(rows)
     return len(rows)
 
 

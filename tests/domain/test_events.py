@@ -64,3 +64,40 @@ class EventTests(TestCase):
         bump_incident_versions([first.incident_id, second.incident_id])
         after = dict(Incident.objects.filter(pk__in=before).values_list("pk", "version"))
         self.assertEqual(after, {pk: version + 1 for pk, version in before.items()})
+
+
+class InsertWithoutTheOrmTests(TestCase):
+    """incidents.prepared.Insert writes the hot rows without save(): what save() would add must
+    not exist for them, and what it writes must read back as the ORM wrote it."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+
+    def test_the_models_written_without_save_have_no_signal_receivers(self):
+        from django.db.models import signals
+
+        from incidents.models import OutboxMessage
+
+        for model in (Report, ReportEvent, OutboxMessage):
+            for signal in (signals.pre_save, signals.post_save):
+                with self.subTest(model=model.__name__, signal=signal):
+                    self.assertFalse(signal.has_listeners(model))
+
+    def test_events_written_together_read_back_with_their_keys_values_and_order(self):
+        report = pothole(10)
+        written = record_many([event(report, ReportEvent.Kind.NOTE, message="một", data={"a": [1, 2]}),
+                               event(report, ReportEvent.Kind.NOTE, message="hai", public=True, department_id=None)])
+        read = {e.pk: e for e in ReportEvent.objects.filter(pk__in=[e.pk for e in written])}
+        self.assertEqual([read[e.pk].message for e in written], ["một", "hai"])
+        self.assertEqual(read[written[0].pk].data, {"a": [1, 2]})
+        self.assertEqual((read[written[1].pk].is_public, read[written[1].pk].department_id), (True, None))
+        self.assertEqual(read[written[0].pk].department_id, report.department_id)
+        self.assertFalse(written[0]._state.adding)
+
+    def test_a_report_written_without_save_reads_back_as_it_was_given(self):
+        report = pothole(20)
+        stored = Report.objects.get(pk=report.pk)
+        for field in Report._meta.concrete_fields:
+            with self.subTest(field.name):
+                self.assertEqual(getattr(stored, field.attname), getattr(report, field.attname))
