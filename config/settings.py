@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "incidents.http.compression.CompressionMiddleware",  # gzip on the fly; BREACH: see its docstring
     "incidents.http.csp.CSPMiddleware",  # django-csp's, no policy built for an exempt response (tiles)
+    "incidents.http.fastpath.OpenDataFastPathMiddleware",  # open-data reads skip what they never need
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "incidents.http.outage.DatabaseOutageMiddleware",
