@@ -18,7 +18,6 @@ VENDOR_FILES = (
     "leaflet/dist/leaflet.js", "leaflet/dist/leaflet.css", "leaflet/dist/images/*.png",
     "leaflet.markercluster/dist/leaflet.markercluster.js", "leaflet.markercluster/dist/MarkerCluster*.css",
     "leaflet.heat/dist/leaflet-heat.js",
-    "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
     "leaflet-draw/dist/leaflet.draw.js", "leaflet-draw/dist/leaflet.draw.css", "leaflet-draw/dist/images/*",
     "exifr/dist/lite.umd.js",
     "ol/ol.css", "ol/dist/ol.js",

@@ -19,16 +19,6 @@ from incidents.read.layers import area_features, areas_version
 WARD_ZOOM = 11  # simplified to half a pixel at zoom 11 (~38 m a pixel): the city-wide views
 YEAR = 365 * 24 * 3600
 
-# The public map's zoomed-out counts come from the reports' vector tiles (/tiles/reports/…),
-# fetched and decoded by Leaflet.VectorGrid (npm, bundled with its protobuf decoder).
-VECTORGRID_JS = "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
-POINTS_FROM_ZOOM = 14  # below it the map shows grid counts: the tiles' own threshold (tiles/layers.py)
-
-
-def count_tiles_url() -> str:
-    """The reports layer's tile URL template, {z}/{x}/{y} for Leaflet to fill."""
-    return reverse("tiles:index") + "reports/{z}/{x}/{y}.mvt"
-
 
 def ward_layer_url() -> str:
     return reverse("ward-layer", kwargs={"version": areas_version(), "zoom": WARD_ZOOM})

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gis.maps import MARKERCLUSTER_CSS, MARKERCLUSTER_JS
-from incidents.citizen.layers import VECTORGRID_JS, ward_layer_url
+from incidents.citizen.layers import ward_layer_url
 
 THEME = "#0b6e4f"  # site.css --brand
 BACKGROUND = "#f7f9fa"  # site.css --bg
@@ -41,7 +41,7 @@ SHELL_STATIC = (
     "vendor/leaflet/dist/leaflet.js", "vendor/leaflet/dist/leaflet.css",
     "vendor/leaflet/dist/images/marker-icon.png", "vendor/leaflet/dist/images/marker-icon-2x.png",
     "vendor/leaflet/dist/images/marker-shadow.png",
-    f"vendor/{MARKERCLUSTER_JS}", *(f"vendor/{css}" for css in MARKERCLUSTER_CSS), f"vendor/{VECTORGRID_JS}",
+    f"vendor/{MARKERCLUSTER_JS}", *(f"vendor/{css}" for css in MARKERCLUSTER_CSS),
     "vendor/exifr/dist/lite.umd.js",
 )
 WORKER_TEMPLATE = "citypin/sw.js"

@@ -22,7 +22,7 @@ from gis.models import Area
 from incidents.access import staff_scope
 from incidents.citizen import pending
 from incidents.citizen.forms import ReopenForm, ReportForm, SupportForm
-from incidents.citizen.layers import POINTS_FROM_ZOOM, VECTORGRID_JS, count_tiles_url, ward_layer_url
+from incidents.citizen.layers import ward_layer_url
 from incidents.http.browser import browser_id
 from incidents.http.idempotency import once
 from incidents.http.presentation import STATUS_STYLE, statuses
@@ -47,15 +47,14 @@ def public_map(request):
     config = {
         "reports_url": reverse("api-reports"), "aggregate_url": reverse("api-report-aggregates"),
         "hotspots_url": reverse("api-hotspots"),
-        "count_tiles_url": count_tiles_url(),
-        "track_url": "/r/", "statuses": statuses(), "points_from_zoom": POINTS_FROM_ZOOM, "max_points": 2000,
+        "track_url": "/r/", "statuses": statuses(), "points_from_zoom": 14, "max_points": 2000,
         "text": {"reports": _("reports"), "open": _("open"), "supporters": _("supporters"),
                  "details": _("Details"), "zoom_in": _("Zoom in to see single reports."),
                  "loading": _("Loading…"), "failed": _("The reports could not be loaded."),
                  "hotspot": _("Hotspot"), "previous": _("Reports in the 30 days before")},
     }
     m = with_script(base_map(), "Citypin.publicMap(MAP)", js=["citypin/citypin.js"],
-                    vendor_js=[MARKERCLUSTER_JS, VECTORGRID_JS], vendor_css=list(MARKERCLUSTER_CSS))
+                    vendor_js=[MARKERCLUSTER_JS], vendor_css=list(MARKERCLUSTER_CSS))
     return render(request, "citypin/map.html", {
         "wards_url": ward_layer_url(),
         "map": render_parts(m), "config": config, "categories": categories, "statuses": statuses()})

@@ -1,7 +1,8 @@
-"""The public map reads its zoomed-out counts from the reports' vector tiles (the kept grid
-counts), its zoomed-in points from the GeoJSON API, and the counts from the aggregate API when a
-filter is set (measured cheaper then: bench/tiles.py part 3). In a real browser (Debian's
-chromium), against a live server and a real PostGIS; screenshots go to test-artifacts/."""
+"""The public map's zoomed-out counts come from the aggregate API, which reads the grid counts
+the database keeps for the vector tiles (one request per view: fewer bytes and less server time
+than the view's tiles, bench/tiles.py part 3); zoomed in, the points from the GeoJSON API. In a
+real browser (Debian's chromium), against a live server and a real PostGIS; screenshots go to
+test-artifacts/."""
 
 import pytest
 from playwright.sync_api import expect
@@ -41,17 +42,18 @@ def counts_shown(page) -> list[int]:
     return sorted(int(t) for t in page.locator(".cell-pin span").all_text_contents())
 
 
-def test_zoomed_out_the_map_shows_counts_from_the_vector_tiles(city, page, live_server, requests_seen, screenshot):
+def test_zoomed_out_the_map_shows_the_counts_in_one_request_per_view(city, page, live_server, requests_seen,
+                                                                     screenshot):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)
     assert counts_shown(page) == [3, 5]
     expect(page.locator("#map-status")).to_contain_text("8 phản ánh")
-    assert any("/tiles/reports/12/" in url for url in requests_seen)
-    assert not any("/api/v1/reports/" in url for url in requests_seen)
-    screenshot("public-map-counts-from-tiles", full_page=False)
+    assert len([url for url in requests_seen if "/api/v1/reports/aggregate/?" in url]) == 1
+    assert not any("/tiles/" in url or "/api/v1/reports/?" in url for url in requests_seen)
+    screenshot("public-map-counts-zoomed-out", full_page=False)
 
 
-def test_a_count_tells_its_reports_and_zooms_in_when_clicked(city, page, live_server, screenshot):
+def test_a_count_tells_its_reports_and_zooms_in_when_clicked(city, page, live_server):
     open_map(page, live_server)
     five = page.locator(".cell-pin", has_text="5")
     expect(five).to_have_attribute("title", "5 phản ánh, 5 đang mở")
@@ -61,8 +63,7 @@ def test_a_count_tells_its_reports_and_zooms_in_when_clicked(city, page, live_se
     expect(page.locator(".cell-pin")).to_have_count(0)
 
 
-def test_zoomed_in_the_map_shows_points_from_the_api_and_asks_for_no_tiles(city, page, live_server, requests_seen,
-                                                                           screenshot):
+def test_zoomed_in_the_map_shows_points_from_the_api(city, page, live_server, requests_seen, screenshot):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)
     requests_seen.clear()
@@ -71,15 +72,13 @@ def test_zoomed_in_the_map_shows_points_from_the_api_and_asks_for_no_tiles(city,
     expect(page.locator(".status-pin").first).to_be_visible()
     expect(page.locator(".cell-pin")).to_have_count(0)
     assert any("/api/v1/reports/?" in url for url in requests_seen)
-    assert not any("/tiles/" in url for url in requests_seen)
+    assert not any("/aggregate/" in url for url in requests_seen)
     screenshot("public-map-points-zoomed-in", full_page=False)
 
 
 @pytest.mark.parametrize(("select", "value", "shown"), [("#f-category", "encroachment", [3]),
                                                        ("#f-status", "resolved", [])])
-def test_a_filter_reads_the_counts_from_the_aggregate_api(city, page, live_server, requests_seen, screenshot,
-                                                          select, value, shown):
-    """With a filter, one aggregate query per view costs the server less than the view's tiles."""
+def test_a_filter_changes_the_counts(city, page, live_server, requests_seen, screenshot, select, value, shown):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)
     page.select_option(select, value)
@@ -87,14 +86,13 @@ def test_a_filter_reads_the_counts_from_the_aggregate_api(city, page, live_serve
     assert counts_shown(page) == shown
     expect(page.locator("#map-status")).to_contain_text(f"{sum(shown)} phản ánh")
     assert any("/api/v1/reports/aggregate/?" in url and f"={value}" in url for url in requests_seen)
-    assert not any("/tiles/" in url and "?" in url for url in requests_seen)
     screenshot(f"public-map-counts-filtered-{value}", full_page=False)
-    page.select_option(select, "")  # back to the tiles
+    page.select_option(select, "")
     expect(page.locator(".cell-pin")).to_have_count(2)
     assert counts_shown(page) == [3, 5]
 
 
-def test_panning_within_the_tiles_held_recounts_the_view(city, page, live_server):
+def test_panning_recounts_the_view(city, page, live_server):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)
     # The view's east edge between the two places: the status line counts what is in the view.
@@ -106,24 +104,17 @@ def test_panning_within_the_tiles_held_recounts_the_view(city, page, live_server
     expect(page.locator("#map-status")).to_contain_text("5 phản ánh")
 
 
-def test_a_tile_that_cannot_be_fetched_says_the_counts_failed(city, page, live_server):
-    page.route("**/tiles/reports/**", lambda route: route.abort())
-    open_map(page, live_server)
-    expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")
-
-
-def test_a_tile_refused_by_the_rate_limit_says_the_counts_failed(city, page, live_server):
-    page.route("**/tiles/reports/12/*/1932.mvt", lambda route: route.fulfill(status=429, body="{}",
-                                                                              headers={"Retry-After": "60"}))
-    open_map(page, live_server)
-    expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")
-
-
-def test_zooming_in_a_level_redraws_the_counts_from_that_levels_tiles(city, page, live_server, requests_seen):
+def test_zooming_in_a_level_redraws_the_counts(city, page, live_server):
     open_map(page, live_server)
     expect(page.locator(".cell-pin")).to_have_count(2)
     page.evaluate("window.citypinMap.zoomIn(1)")  # animated, as a tap on + does
     page.wait_for_function("() => window.citypinMap.getZoom() === 13")
     expect(page.locator("#map-status")).to_contain_text("8 phản ánh")
     assert counts_shown(page) == [3, 5]
-    assert any("/tiles/reports/13/" in url for url in requests_seen)
+
+
+def test_counts_that_cannot_be_loaded_say_so(city, page, live_server):
+    page.route("**/api/v1/reports/aggregate/**", lambda route: route.fulfill(status=429, body="{}",
+                                                                             headers={"Retry-After": "60"}))
+    open_map(page, live_server)
+    expect(page.locator("#map-status")).to_have_text("Không tải được các phản ánh.")

@@ -93,77 +93,10 @@
     return kept.map(function (k) { return k.f; });
   }
 
-  /* Grid counts from the reports' vector tiles (/tiles/reports/{z}/{x}/{y}.mvt), which below
-     cfg.points_from_zoom carry 8 × 8 cells each, counts the database keeps: for a city view
-     they cost the server a fifth of the aggregate API's time, and a pan fetches only the tiles
-     not held yet (bench/tiles.py part 3). Leaflet.VectorGrid fetches and decodes the tiles,
-     Leaflet's grid decides which tiles the view needs; the counts are drawn as the numbered,
-     focusable pins of before (not as VectorGrid's SVG shapes): each tile's 2 × 2 cells merge
-     into one of 64 screen pixels, as the aggregate API's. `draw` gets the cells in the view, as
-     GeoJSON-like features, whenever the tiles of the view are in. */
-  function countTiles(map, url, maxZoom, draw) {
-    var held = {};  // tile key → {z, cells, bounds, failed}
-    var Counts = L.VectorGrid.Protobuf.extend({
-      createTile: function (coords, done) {
-        var tile = document.createElement("div"), key = this._tileCoordsToKey(coords);
-        this._getVectorTilePromise(coords).then(function (vt) {
-          // VectorGrid answers an error status (a 429, a 503) with {layers: []}, an array; a
-          // decoded tile, empty (204) or not, has an object: counts missing, not zero.
-          if (Array.isArray(vt.layers)) return fail(new Error("tile " + key));
-          held[key] = {z: coords.z, cells: tileCells(coords, vt.layers.reports)};
-          done(null, tile);
-        }, fail);
-        function fail(e) {
-          held[key] = {z: coords.z, cells: [], failed: true, bounds: L.latLngBounds(
-            map.unproject(coords.scaleBy(L.point(256, 256)), coords.z),
-            map.unproject(coords.add(L.point(1, 1)).scaleBy(L.point(256, 256)), coords.z))};
-          done(e, tile);
-        }
-        return tile;
-      }
-    });
-    function tileCells(coords, layer) {
-      var merged = {}, size = 256;
-      ((layer && layer.features) || []).forEach(function (f) {
-        var p = f.geometry[0][0], extent = layer.extent;
-        var k = Math.min(3, Math.floor(p.x * 4 / extent)) + "," + Math.min(3, Math.floor(p.y * 4 / extent));
-        var m = merged[k] || (merged[k] = {count: 0, open: 0, x: 0, y: 0});
-        var n = f.properties.count;
-        m.count += n; m.open += f.properties.open; m.x += p.x * n; m.y += p.y * n;
-      });
-      return Object.keys(merged).map(function (k) {
-        var m = merged[k];
-        var at = map.unproject(L.point(coords.x * size + m.x / m.count / layer.extent * size,
-                                       coords.y * size + m.y / m.count / layer.extent * size), coords.z);
-        return {type: "Feature", geometry: {type: "Point", coordinates: [at.lng, at.lat]},
-                properties: {count: m.count, open: m.open}};
-      });
-    }
-    var layer = new Counts(url, {pane: "counts", keepBuffer: 1, maxZoom: maxZoom});  // no tiles beyond it
-    map.createPane("counts").style.pointerEvents = "none";
-    function drawHeld() {
-      var z = Math.round(map.getZoom()), view = map.getBounds(), features = [], failed = false;
-      Object.keys(held).forEach(function (key) {
-        if (held[key].z !== z) return;
-        // A tile of the view that could not be fetched: the counts are short, say so.
-        if (held[key].failed && view.intersects(held[key].bounds)) failed = true;
-        held[key].cells.forEach(function (f) {
-          var c = f.geometry.coordinates;
-          if (view.contains([c[1], c[0]])) features.push(f);
-        });
-      });
-      draw({features: features, failed: failed});
-    }
-    layer.on("tileunload", function (e) { delete held[layer._tileCoordsToKey(e.coords)]; });
-    layer.on("load", drawHeld);
-    return {layer: layer, drawHeld: drawHeld};
-  }
-
-  /* The public map: points from the GeoJSON API for the visible box when zoomed in (their
-     popups need the description and the department; gzipped, the GeoJSON of a zoomed-in view is
-     smaller than its tiles), grid counts from the vector tiles when zoomed out with no filter,
-     or from the aggregate API when a filter is set or a zoomed-in view holds more points than
-     a map should carry. */
+  /* The public map: points from the GeoJSON API for the visible box when zoomed in,
+     grid counts from the aggregate API when zoomed out. Not from the vector tiles: the
+     aggregate API reads the same kept grid counts, and one request per view cost the server
+     less time and sent fewer bytes than the view's 24 tiles, pans included (bench/tiles.py part 3). */
   function publicMap(map) {
     var cfg = config();
     localizeMap(map);
@@ -224,35 +157,10 @@
       });
       statusLine.textContent = num(total) + " " + cfg.text.reports + " · " + cfg.text.zoom_in;
     }
-    var counts = countTiles(map, cfg.count_tiles_url, cfg.points_from_zoom - 1, function (data) {
-      if (map.getZoom() >= cfg.points_from_zoom || filtered()) return;  // no longer the map's source
-      showCells(data);
-      if (data.failed) statusLine.textContent = cfg.text.failed;
-    });
-    /* The tiles serve the map with no filter: with one (even a category, whose counts the
-       database keeps too) one aggregate query per view cost the server less than the view's
-       tiles, pans included (bench/tiles.py part 3). */
-    function filtered() {
-      var any = false;
-      new FormData(filters).forEach(function (v) { if (v) any = true; });
-      return any;
-    }
-    function fromTiles() {
-      if (!map.hasLayer(counts.layer)) {
-        points.clearLayers(); cells.clearLayers();
-        statusLine.textContent = cfg.text.loading;
-        counts.layer.addTo(map);  // its "load" event draws the counts
-      } else if (counts.layer.isLoading()) {
-        statusLine.textContent = cfg.text.loading;  // a new zoom's tiles: "load" draws them
-      } else {
-        counts.drawHeld();  // a move within the tiles held; new ones, if any, draw on "load"
-      }
-    }
     function load() {
-      var mine = ++seq, zoomedIn = map.getZoom() >= cfg.points_from_zoom;
-      if (!zoomedIn && !filtered()) return fromTiles();
-      if (map.hasLayer(counts.layer)) map.removeLayer(counts.layer);
+      var mine = ++seq;
       statusLine.textContent = cfg.text.loading;
+      var zoomedIn = map.getZoom() >= cfg.points_from_zoom;
       var url = zoomedIn ? cfg.reports_url + "?" + query({limit: cfg.max_points})
                          : cfg.aggregate_url + "?" + query({zoom: map.getZoom()});
       fetch(url, {headers: {"Accept": "application/geo+json"}})
