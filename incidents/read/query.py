@@ -43,9 +43,12 @@ Query = Mapping[str, str]  # a QueryDict (repeated parameters add up) or a plain
 OPEN_STATUSES = list(Report.OPEN_STATUSES)
 
 # A report is overdue while open past its resolve-by time, or still unacknowledged past its
-# acknowledge-by time.
-OVERDUE_SQL = ("(r.status = ANY(%(open_statuses)s) AND (r.resolve_due_at < %(now)s "
-               "OR (r.acknowledged_at IS NULL AND r.acknowledge_due_at < %(now)s)))")
+# acknowledge-by time. A filter whose statuses are all open tests the times only: the status
+# again made the planner count it twice and expect one row (bench/scale.py at 10,000,000: a
+# department's every report of a status walked, 14,311 buffers, instead of its open reports in
+# the box from report_open_location).
+DUE_PASSED_SQL = "(r.resolve_due_at < %(now)s OR (r.acknowledged_at IS NULL AND r.acknowledge_due_at < %(now)s))"
+OVERDUE_SQL = f"(r.status = ANY(%(open_statuses)s) AND {DUE_PASSED_SQL})"
 
 SEARCH_SQL = ("to_tsvector('simple'::regconfig, citypin_unaccent(r.public_id || ' ' || r.description || ' ' || r.address))"
               " @@ websearch_to_tsquery('simple'::regconfig, citypin_unaccent(%(q)s))")
@@ -272,7 +275,8 @@ class ReportQuery:
             parts.append("r.priority = ANY(%(priorities)s)")
         if self.overdue:
             params.update(now=self.now, open_statuses=OPEN_STATUSES)
-            parts.append(OVERDUE_SQL)
+            only_open = self.statuses is not None and set(self.statuses) <= set(OPEN_STATUSES)
+            parts.append(DUE_PASSED_SQL if only_open else OVERDUE_SQL)
         if self.escalated:
             parts.append("r.escalated_at IS NOT NULL AND r.status = 'new'")
         if self.assigned == "me":

@@ -12,6 +12,7 @@ from unittest import mock
 
 from django.contrib.gis.geos import Polygon
 from django.db import connection
+from django.db.models import Q
 from django.http import QueryDict
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -205,13 +206,18 @@ class ConsoleListOfOpenReports(TestCase):
             report = submit_report(ReportDraft(category_code="encroachment", lon=lon, lat=lat), notify=False)
             Report.objects.filter(pk=report.pk).update(
                 created_at=now - (i % 7) * 100 * DAY - i * DAY, status=statuses[i % len(statuses)], priority=1 + i % 4,
-                resolve_due_at=None if i % 5 == 0 else now + (i % 9 - 4) * DAY)
+                resolve_due_at=None if i % 5 == 0 else now + (i % 9 - 4) * DAY,
+                acknowledge_due_at=now + (i % 3 - 1) * DAY, acknowledged_at=now if i % 4 == 0 else None)
         cls.agent = StaffScope(user_id=1, roles={cls.committee_a.pk: "agent"}, operations_center_role=None)
         cls.elsewhere = StaffScope(user_id=2, roles={cls.committee_b.pk: "agent"}, operations_center_role=None)
         cls.operator = StaffScope(user_id=3, roles={}, operations_center_role="manager")
 
-    def expected(self, scope: StaffScope, statuses: set[str] | None, box, sort: str) -> list[str]:
+    def expected(self, scope: StaffScope, statuses: set[str] | None, box, sort: str, overdue: bool = False) -> list[str]:
         reports = Report.objects.all()
+        if overdue:
+            now = timezone.now()
+            reports = reports.filter(Q(resolve_due_at__lt=now) | Q(acknowledged_at=None, acknowledge_due_at__lt=now),
+                                     status__in=Report.OPEN_STATUSES)
         if scope.department_ids is not None:
             reports = reports.filter(department_id__in=scope.department_ids)
         if statuses is not None:
@@ -248,6 +254,18 @@ class ConsoleListOfOpenReports(TestCase):
                             expected = self.expected(scope, statuses, box, sort)
                             pages = self.pages({"status": status, "sort": sort, "bbox": box and bbox(box)}, scope)
                             self.assertEqual(pages, [expected[i:i + 4] for i in range(0, max(len(expected), 1), 4)])
+
+    def test_overdue_reports_of_any_status_filter_page_through_the_reports_asked_for(self):
+        open_ = set(Report.OPEN_STATUSES)
+        for status, statuses in (("", open_), ("new", {"new"}), ("new,resolved", {"new", "resolved"}), ("all", None),
+                                 ("closed", {"closed"})):
+            for box in (None, DENSE):
+                with self.subTest(status=status, box=box):
+                    expected = self.expected(self.agent, statuses, box, "newest", overdue=True)
+                    pages = self.pages({"status": status, "overdue": "1", "bbox": box and bbox(box)}, self.agent)
+                    self.assertEqual(pages, [expected[i:i + 4] for i in range(0, max(len(expected), 1), 4)])
+                    if status in ("", "all") and box is None:
+                        self.assertTrue(expected)  # the data has overdue reports to find
 
     def test_the_map_of_open_reports_shows_the_reports_asked_for_newest_first(self):
         for status, statuses in (("", set(Report.OPEN_STATUSES)), ("new", {"new"}), ("all", None)):
