@@ -50,11 +50,15 @@ ORDER BY r.created_at DESC, r.id DESC
 LIMIT %(limit)s
 """
 SINCE_SQL = " AND r.created_at >= %(since)s"
+# How many rows a window holds, up to the page and one more: no features built, no sort.
+WINDOW_COUNT_SQL = f"SELECT count(*) FROM (SELECT 1 {REPORT_FROM_SQL} WHERE {{where}}{SINCE_SQL} LIMIT %(limit)s) w"
 
 # A box's newest page, in expanding time windows: read first from the reports created within
 # FIRST_WINDOW before the cursor (or now); a window that holds a full page (and one more row, to
 # know a next page exists) holds exactly the newest rows overall, since every report outside it
-# is older than every one inside. Otherwise the next window is as long as the rate seen so far
+# is older than every one inside. The first window is read as the page itself (a dense box
+# fills it); the later ones are counted first (WINDOW_COUNT_SQL), so that features are built
+# only for the window that holds the page. Otherwise the next window is as long as the rate seen so far
 # needs for a page, twice over (between GROWTH[0] and GROWTH[1] times longer); a window that
 # reaches back past the oldest report (or created_after, or MAX_WINDOW) is the last, unbounded.
 # A small box thus reads about a page of reports, not every report it ever had (bench/scale.py:
@@ -75,17 +79,24 @@ def page_rows(cursor, where: str, params: dict, anchor: datetime | None, after: 
     """REPORT_PAGE_SQL's rows, read in expanding windows back from `anchor` (None: one query),
     never from before `after` (created_after: the query's own bound)."""
     window = FIRST_WINDOW if anchor is not None else None
+    first = True
     while True:
         since = anchor - window if window is not None else None
         if since is not None and after is not None and since <= after:
             since = None  # the query is bounded already: this window is the last
         if since is not None:
             params["since"] = since
-        cursor.execute(REPORT_PAGE_SQL.format(where=where, since=SINCE_SQL if since else ""), params)
-        rows = cursor.fetchall()
-        if since is None or len(rows) >= params["limit"]:
-            return rows
-        window = next_window(window, len(rows), params["limit"])
+        if since is not None and not first:
+            cursor.execute(WINDOW_COUNT_SQL.format(where=where), params)
+            found = cursor.fetchone()[0]
+        if since is None or first or found >= params["limit"]:
+            cursor.execute(REPORT_PAGE_SQL.format(where=where, since=SINCE_SQL if since else ""), params)
+            rows = cursor.fetchall()
+            if since is None or len(rows) >= params["limit"]:
+                return rows
+            found = len(rows)
+        first = False
+        window = next_window(window, found, params["limit"])
         if window is not None and after is None:  # the first window fell short: where the reports begin
             cursor.execute(OLDEST_SQL)
             after = cursor.fetchone()[0]
