@@ -123,3 +123,27 @@ class FastPathTests(TestCase):
             self.both("get", ITEMS)
             fast = self.assertSameAnswer("get", url("reports", home_tile(14)))
         self.assertEqual(fast.status_code, 429)
+
+
+class CachedPolicyTests(TestCase):
+    """incidents/http/csp.py keeps the policy of the settings: the header is django-csp's."""
+
+    def policy(self, path: str = ITEMS) -> str:
+        return self.client.get(path, HTTP_ACCEPT="application/json")["Content-Security-Policy"]
+
+    def test_an_answer_without_a_policy_of_its_own_carries_the_settings_policy(self):
+        from csp.utils import build_policy
+
+        self.assertEqual(self.policy(), build_policy())
+
+    def test_a_changed_setting_changes_the_policy(self):
+        self.policy()
+        changed = {**settings.CONTENT_SECURITY_POLICY,
+                   "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}}
+        with override_settings(CONTENT_SECURITY_POLICY=changed):
+            self.assertIn("img-src 'self';", self.policy() + ";")
+        self.assertIn("tile.openstreetmap.org", self.policy())
+
+    def test_a_page_with_a_nonce_gets_it_in_its_policy(self):
+        response = self.client.get("/")  # the map page: its script
+        self.assertRegex(response["Content-Security-Policy"], r"'nonce-[^']+'")
