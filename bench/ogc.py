@@ -17,7 +17,7 @@ Three queries: no filter, a city bbox (central Cần Thơ, ~9 × 8 km), a catego
 take turns, one request each per round (tipg every tenth round, being slow), so that the load
 of a shared machine falls on all of them alike; each figure is 1 / the median latency.
 
-    .venv/bin/python bench/ogc.py [--max 1000000] [--requests 300]
+    .venv/bin/python bench/ogc.py [--max 1000000] [--requests 300] [--view-and-raw]
 
 Runs in its own database (CITYPIN_BENCH_DB, default citypin_bench), filled with synthetic
 reports to --max if it holds fewer; it never empties it. The open-data read limit is lifted
@@ -84,19 +84,23 @@ def queries() -> dict[str, dict[str, str]]:
 
 def rates(callers: dict[str, Callable[[], bytes]], rounds: int, sparse: tuple[str, ...] = ()) -> dict[str, float]:
     """Requests per second (1 / median latency) of each caller, called in turn once per round
-    (those in `sparse` every tenth round), after a few warm-up rounds."""
+    (those in `sparse` every tenth round), after a few warm-up rounds; and, as "<name> cpu", the
+    median CPU time this process spent per request, in ms (less sensitive to the machine's load)."""
     for _ in range(5):
         for call in callers.values():
             call()
     latencies: dict[str, list[float]] = {name: [] for name in callers}
+    cpu: dict[str, list[float]] = {name: [] for name in callers}
     for i in range(rounds):
         for name, call in callers.items():
             if name in sparse and i % 10:
                 continue
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             call()
             latencies[name].append(time.perf_counter() - start)
-    return {name: 1 / statistics.median(values) for name, values in latencies.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: 1 / statistics.median(values) for name, values in latencies.items()} | {
+        f"{name} cpu": statistics.median(values) * 1000 for name, values in cpu.items()}
 
 
 def http_caller(base: str, path: str) -> Callable[[], bytes]:
@@ -194,12 +198,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--view-and-raw", action="store_true",
+                        help="the view and raw SQL alone (no tipg, no gunicorn), e.g. while iterating")
     args = parser.parse_args()
     _db.grow_to(args.max)
     with connection.cursor() as cursor:
         cursor.execute(TIPG_VIEW_SQL)
         cursor.execute("SELECT count(*) FROM incidents_report")
         total = cursor.fetchone()[0]
+    if args.view_and_raw:
+        view_and_raw(args.requests)
+        return
     _tipg.ensure_venv()
     print(f"OGC API items, limit 100, at {total:,} reports: requests/s (1 / median latency of {args.requests} "
           f"interleaved requests; tipg {_tipg.version()} under uvicorn, one worker)")
@@ -217,9 +226,20 @@ def main() -> None:
                   f"target ≥ 0.8)  tipg {r['tipg']:4.1f}/s ({r['view'] / r['tipg']:5.1f}×, target ≥ 5)   "
                   f"served by gunicorn {r['served']:5.0f}/s ({r['served'] / r['raw']:4.2f}× raw, "
                   f"{r['served'] / r['tipg']:5.1f}× tipg)", flush=True)
+            print(f"   {'':18}  CPU of this process per request: view {r['view cpu']:.2f} ms, raw SQL "
+                  f"{r['raw cpu']:.2f} ms; the request cycle's own {r['view cpu'] - r['raw cpu']:.2f} ms", flush=True)
     worst_raw = min(r["view"] / r["raw"] for r in results.values())
     worst_tipg = min(r["view"] / r["tipg"] for r in results.values())
     print(f"   worst ratios of the view: {worst_raw:.2f}× raw SQL, {worst_tipg:.1f}× tipg")
+
+
+def view_and_raw(requests: int) -> None:
+    print(f"OGC API items, limit 100: the view and raw SQL alone, {requests} interleaved requests each")
+    for label, params in queries().items():
+        raw, _sql = raw_caller(params)
+        r = rates({"view": view_caller(params), "raw": raw}, requests)
+        print(f"   {label:18}  view {r['view']:5.0f}/s  raw SQL {r['raw']:5.0f}/s ({r['view'] / r['raw']:4.2f}×, "
+              f"target ≥ 0.8)  CPU per request: view {r['view cpu']:.2f} ms, raw {r['raw cpu']:.2f} ms", flush=True)
 
 
 if __name__ == "__main__":
