@@ -1,0 +1,78 @@
+"""The open-data fast path keeps the replica routing (incidents/http/replicas.py): an anonymous
+tile or items page reads from a replica, a signed-in user's from the primary (a session cookie
+keeps the full chain), and a replica that went away mid-request is skipped and the read served.
+The stand-in replica of tests/replicas/test_routing.py: a second connection to the test database."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connections
+from django.test import SimpleTestCase, override_settings
+from rest_framework.test import APIClient
+
+from incidents.read.replicas import forget_health
+from tests.replicas.test_routing import ALIAS, PRIMARY_BOOKKEEPING, reads, stand_in_replica  # noqa: F401 (fixture)
+from tests.world import World, build_world
+
+TILE = "/tiles/reports/12/3250/1918.mvt"
+ITEMS = "/ogc/collections/reports/items"
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(CITYPIN_REPLICAS=[ALIAS], DATABASE_ROUTERS=["incidents.read.replicas.ReplicaRouter"],
+                   CITYPIN_REPLICA_MAX_LAG_S=5, CITYPIN_REPLICA_CHECK_S=3600, CITYPIN_READ_PRIMARY_S=5)
+class FastPathReplicaTests(SimpleTestCase):
+    databases = {"default", ALIAS}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        build_world(World())
+        get_user_model().objects.create_user("staff-fastpath", password="x", is_staff=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        call_command("flush", interactive=False, verbosity=0)  # the world was committed
+        super().tearDownClass()
+
+    def setUp(self):
+        forget_health()
+
+    def tearDown(self):
+        connections[ALIAS].settings_dict["PORT"] = connections["default"].settings_dict["PORT"]
+        connections[ALIAS].close()
+        forget_health()
+
+    def test_an_anonymous_tile_and_items_page_read_from_the_replica(self):
+        for url in (TILE, ITEMS):
+            with self.subTest(url):
+                status, on_replica, on_primary = reads(url)
+                self.assertIn(status, (200, 204))
+                self.assertTrue(on_replica)
+                self.assertTrue(all(any(t in sql for t in PRIMARY_BOOKKEEPING) for sql in on_primary), on_primary)
+
+    def test_a_signed_in_users_tile_reads_from_the_primary(self):
+        staff = APIClient()
+        staff.force_login(get_user_model().objects.get(username="staff-fastpath"))
+        status, on_replica, on_primary = reads(TILE, staff)
+        self.assertIn(status, (200, 204))
+        self.assertEqual(on_replica, [])
+        self.assertTrue(on_primary)
+
+    def test_a_replica_that_went_away_mid_request_is_skipped_and_the_tile_served(self):
+        self.assertIn(reads(TILE)[0], (200, 204))  # found well and used
+        replica = connections[ALIAS]
+        pid = replica.connection.get_backend_pid()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+        with socket.socket() as probe:  # and it does not come back
+            probe.bind(("127.0.0.1", 0))
+            replica.settings_dict["PORT"] = probe.getsockname()[1]
+        status, _, on_primary = reads(TILE)
+        self.assertIn(status, (200, 204))  # read on the primary, not a 503
+        self.assertTrue(on_primary)
