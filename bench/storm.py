@@ -70,7 +70,7 @@ class City:
         self.cluster.create_database(DB)
         self.manage("-c", "from bench._db import use_bench_database; use_bench_database()")
         self.manage(str(ROOT / "manage.py"), "createcachetable")
-        workers = str(2 * os.cpu_count() + 1)
+        workers = os.environ.get("WEB_CONCURRENCY") or str(2 * os.cpu_count() + 1)  # as scripts/serve.sh
         self.web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind",
                                      f"127.0.0.1:{self.port}", "--workers", workers, "--timeout", "60"],
                                     cwd=ROOT, env=self.env, stderr=subprocess.DEVNULL)
