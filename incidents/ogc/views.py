@@ -222,28 +222,34 @@ def items_links(request: HttpRequest, c: Collection, next_cursor: str | None,
     """self, alternate, collection, next, prev and first links of an items page: the request's
     own URL with its parameters, the format and the cursor changed. Built from the request's
     URL alone (no reverse): this runs on every page of the hottest resource."""
-    kept = {k: v for k, v in request.GET.items() if k not in ("f", "cursor")}
+    # The kept parameters are encoded once; each link appends its cursor and format to them, in
+    # the order urlencode would give (kept, cursor, f).
+    kept = urlencode([(k, v) for k, v in request.GET.items() if k not in ("f", "cursor")])
     path = request.build_absolute_uri(request.path)
-    base = path + "?"
+    base = path + "?" + (kept + "&" if kept else "")
     html = wants_html(request)
-    here = kept | ({"cursor": request.GET["cursor"]} if request.GET.get("cursor") else {})
+    cursor = request.GET.get("cursor")
+    here = base + (urlencode({"cursor": cursor}) + "&" if cursor else "")
     own, own_type = ("html", HTML) if html else ("json", GEOJSON)
+    titles = items_titles(translation.get_language())
     links = [
-        link(base + urlencode(here | {"f": "json"}), "alternate" if html else "self", GEOJSON,
-             str(ITEMS_TITLES["json"])),
-        link(base + urlencode(here | {"f": "html"}), "self" if html else "alternate", HTML,
-             str(ITEMS_TITLES["html"])),
+        link(here + "f=json", "alternate" if html else "self", GEOJSON, titles["json"]),
+        link(here + "f=html", "self" if html else "alternate", HTML, titles["html"]),
         link(path.removesuffix("/items") + "?f=json", "collection", JSON, str(c.title)),
     ]
-    if next_cursor:
-        links.append(link(base + urlencode(kept | {"cursor": next_cursor, "f": own}), "next", own_type,
-                          str(ITEMS_TITLES["next"])))
-    if prev_cursor:
-        links.append(link(base + urlencode(kept | {"cursor": prev_cursor, "f": own}), "prev", own_type,
-                          str(ITEMS_TITLES["prev"])))
-    if "cursor" in here:  # back to the start
-        links.append(link(base + urlencode(kept | {"f": own}), "first", own_type, str(ITEMS_TITLES["first"])))
+    for rel, to in (("next", next_cursor), ("prev", prev_cursor)):
+        if to:
+            links.append(link(f"{base}{urlencode({'cursor': to})}&f={own}", rel, own_type, titles[rel]))
+    if cursor:  # back to the start
+        links.append(link(f"{base}f={own}", "first", own_type, titles["first"]))
     return links
+
+
+@lru_cache(maxsize=8)
+def items_titles(language: str | None) -> dict[str, str]:
+    """The items links' titles in the active language (made once per language: each lazy
+    string translated again cost more than the rest of a link)."""
+    return {rel: str(title) for rel, title in ITEMS_TITLES.items()}
 
 
 def geojson_response(text: str, q: ItemsQuery) -> HttpResponse:
