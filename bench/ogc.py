@@ -42,6 +42,11 @@ from urllib.parse import urlencode, urlsplit
 # Per second, not per minute: the counter keeps one timestamp per request of its window, and a
 # minute's worth of this benchmark's requests would make the counter itself the cost measured.
 os.environ["OPEN_DATA_READ_RATE"] = "1000000/s"
+# The view as production runs it: DEBUG off (with DEBUG on every query also goes through Django's
+# debug cursor, which the raw baseline does not), plain HTTP, the bench's own host name.
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("CITYPIN_TLS", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
 
 import _db  # noqa: E402
 import _tipg  # noqa: E402

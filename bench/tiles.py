@@ -50,6 +50,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 os.environ.setdefault("OPEN_DATA_READ_RATE", "1000000000/s")  # the benchmark is one very busy reader
+# The view as production runs it: DEBUG off (with DEBUG on every query also goes through Django's
+# debug cursor, which the raw baseline does not), plain HTTP, the bench's own host name.
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("CITYPIN_TLS", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
 
 import _db  # noqa: E402
 
