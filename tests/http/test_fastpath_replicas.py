@@ -9,14 +9,10 @@ import socket
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connections
-from django.test import SimpleTestCase, override_settings
 from rest_framework.test import APIClient
 
-from incidents.read.replicas import forget_health
-from tests.replicas.test_routing import ALIAS, PRIMARY_BOOKKEEPING, reads, stand_in_replica  # noqa: F401 (fixture)
-from tests.world import World, build_world
+from tests.replicas.test_routing import ALIAS, PRIMARY_BOOKKEEPING, StandInReplicaCase, reads, stand_in_replica  # noqa: F401 (stand_in_replica: the fixture)
 
 TILE = "/tiles/reports/12/3250/1918.mvt"
 ITEMS = "/ogc/collections/reports/items"
@@ -24,29 +20,8 @@ ITEMS = "/ogc/collections/reports/items"
 pytestmark = pytest.mark.django_db
 
 
-@override_settings(CITYPIN_REPLICAS=[ALIAS], DATABASE_ROUTERS=["incidents.read.replicas.ReplicaRouter"],
-                   CITYPIN_REPLICA_MAX_LAG_S=5, CITYPIN_REPLICA_CHECK_S=3600, CITYPIN_READ_PRIMARY_S=5)
-class FastPathReplicaTests(SimpleTestCase):
-    databases = {"default", ALIAS}
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        build_world(World())
-        get_user_model().objects.create_user("staff-fastpath", password="x", is_staff=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        call_command("flush", interactive=False, verbosity=0)  # the world was committed
-        super().tearDownClass()
-
-    def setUp(self):
-        forget_health()
-
-    def tearDown(self):
-        connections[ALIAS].settings_dict["PORT"] = connections["default"].settings_dict["PORT"]
-        connections[ALIAS].close()
-        forget_health()
+class FastPathReplicaTests(StandInReplicaCase):
+    staff = "staff-fastpath"
 
     def test_an_anonymous_tile_and_items_page_read_from_the_replica(self):
         for url in (TILE, ITEMS):

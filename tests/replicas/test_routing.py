@@ -53,14 +53,18 @@ def reads(url: str, client: APIClient | None = None) -> tuple[int, list[str], li
 
 @override_settings(CITYPIN_REPLICAS=[ALIAS], DATABASE_ROUTERS=["incidents.read.replicas.ReplicaRouter"],
                    CITYPIN_REPLICA_MAX_LAG_S=5, CITYPIN_REPLICA_CHECK_S=3600, CITYPIN_READ_PRIMARY_S=5)
-class RoutingTests(SimpleTestCase):
+class StandInReplicaCase(SimpleTestCase):
+    """A committed world read through the stand-in replica; `staff` names a staff user made for
+    the class (each class its own, as classes may run in one database)."""
+
     databases = {"default", ALIAS}
+    staff = "staff-routing"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         build_world(World())
-        get_user_model().objects.create_user("staff-routing", password="x", is_staff=True)
+        get_user_model().objects.create_user(cls.staff, password="x", is_staff=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -75,6 +79,8 @@ class RoutingTests(SimpleTestCase):
         connections[ALIAS].close()
         forget_health()
 
+
+class RoutingTests(StandInReplicaCase):
     def test_every_public_face_reads_from_the_replica(self):
         for url in PUBLIC_READS:
             with self.subTest(url):
