@@ -24,13 +24,8 @@ def variables_help(event: str) -> str:
     return ", ".join(names)
 
 
-class MessageTemplateForm(forms.ModelForm):
-    class Meta:
-        model = MessageTemplate
-        fields = ["event", "language", "subject", "body"]
-        help_texts = {"body": gettext_lazy(
-            "Django template syntax, plain text (the HTML version is made from it). The variables each event "
-            "offers are listed on the preview.")}
+class CheckedTemplate:
+    """A form's subject and body checked as a template of its event (mailing.check_template)."""
 
     def clean(self):
         data = super().clean()
@@ -40,7 +35,17 @@ class MessageTemplateForm(forms.ModelForm):
         return data
 
 
-class PreviewForm(forms.Form):
+class MessageTemplateForm(CheckedTemplate, forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["event", "language", "subject", "body"]
+        help_texts = {"body": gettext_lazy(
+            "Django template syntax, plain text (the HTML version is made from it). The variables each event "
+            "offers are listed on the preview.")}
+
+
+
+class PreviewForm(CheckedTemplate, forms.Form):
     event = forms.ChoiceField(label=gettext_lazy("event"), choices=MessageTemplate._meta.get_field("event").choices)
     language = forms.ChoiceField(label=gettext_lazy("language"),
                                  choices=MessageTemplate._meta.get_field("language").choices)
@@ -58,12 +63,6 @@ class PreviewForm(forms.Form):
             raise forms.ValidationError(_("No report has this id."))
         return report
 
-    def clean(self):
-        data = super().clean()
-        if data.get("event") and "subject" in data and "body" in data:
-            for field, problem in check_template(data["event"], data["subject"], data["body"]).items():
-                self.add_error(field, problem)
-        return data
 
 
 @admin.register(MessageTemplate)
