@@ -162,18 +162,24 @@ BULK_TABLES = ("incidents_report", "incidents_incident")
 BULK_SESSIONS = 4
 
 
+def raw_connection(database: str | None = None, **options):
+    """A psycopg2 connection of its own to the bench database (or `database`), in autocommit:
+    the raw baselines' way in, without Django."""
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+    conn = psycopg2.connect(dbname=database or db["NAME"], user=db["USER"], password=db["PASSWORD"],
+                            host=db["HOST"], port=db["PORT"], **options)
+    conn.autocommit = True
+    return conn
+
+
 def _in_sessions(statements: list[tuple[str, dict | None]], setup: str = "") -> None:
     """Run the statements on BULK_SESSIONS connections of their own at once, in autocommit."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import psycopg2
-
-    db = settings.DATABASES["default"]
-
     def work(share: list[tuple[str, dict | None]]) -> None:
-        conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                                port=db["PORT"])
-        conn.autocommit = True
+        conn = raw_connection()
         try:
             with conn.cursor() as cursor:
                 if setup:

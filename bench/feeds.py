@@ -28,8 +28,6 @@ import _db  # noqa: E402
 
 _db.use_bench_database()
 
-import psycopg2  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Polygon  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -94,10 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     _db.grow_to(args.max)
     ward, quiet, category, area, public_id = prepare()
-    db = settings.DATABASES["default"]
-    raw = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                           port=db["PORT"])
-    raw.autocommit = True
+    raw = _db.raw_connection()
     with raw.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")  # as Django's connection (USE_TZ)
     common = {"lang": "vi", "limit": queries.MAX_ENTRIES}

@@ -53,7 +53,6 @@ import _tipg  # noqa: E402
 
 _db.use_bench_database()
 
-import psycopg2  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -174,10 +173,7 @@ def raw_caller(params: dict) -> tuple[Callable[[], bytes], str]:
     where = REPORTS.where(q, sql_params)
     sql_params["limit"] = q.limit + 1
     sql = REPORTS.page_sql(where, q.crs.geometry_sql(REPORTS.geometry_column), q.crs.digits)
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                            port=db["PORT"])
-    conn.autocommit = True
+    conn = _db.raw_connection()
     cursor = conn.cursor()
 
     def call():

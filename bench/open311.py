@@ -20,8 +20,6 @@ import _db
 os.environ["OPEN_DATA_READ_RATE"] = "1000000/min"
 _db.use_bench_database()
 
-import psycopg2  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -56,10 +54,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     _db.grow_to(args.max)
-    db = settings.DATABASES["default"]
-    raw = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                           port=db["PORT"])
-    raw.autocommit = True
+    raw = _db.raw_connection()
     with raw.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")  # as Django's connection (USE_TZ)
     client = Client()

@@ -61,7 +61,6 @@ import _db  # noqa: E402
 _db.use_bench_database()
 
 import mapbox_vector_tile  # noqa: E402 (the dev extra's tile decoder, to count features)
-import psycopg2  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -97,11 +96,7 @@ def replay_tiles(count: int, seed: int = 13) -> list[Tile]:
 
 
 def raw_connection():
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                            port=db["PORT"], options="-c jit=off")
-    conn.autocommit = True
-    return conn
+    return _db.raw_connection(options="-c jit=off")
 
 
 def percentile(values: list[float], p: float) -> float:
