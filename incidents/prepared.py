@@ -9,6 +9,7 @@ behind a transaction-pooling proxy (e.g. pgbouncer in transaction mode), which s
 
 from __future__ import annotations
 
+import hashlib
 import re
 import weakref
 
@@ -45,6 +46,36 @@ class PreparedQuery:
             cursor.execute(self.prepare_sql)
             done.add(self.name)
         cursor.execute(self.execute_sql, [params[p] for p in self.order])
+
+
+# Statements of queries built at run time (prepared_for): at most this many per process; a shape
+# beyond it runs unprepared. The callers build theirs from a small fixed set of shapes (a tile
+# layer's zoom class, an OGC page's filters and cursor), so this is a bound, never a working limit.
+MAX_SHAPES = 256
+_shapes: dict[str, PreparedQuery] = {}
+
+
+def prepared_for(sql: str, types: dict[str, str]) -> PreparedQuery | None:
+    """The prepared statement of `sql`, a query built at run time, named after its text; its
+    parameters' types are looked up in `types` (which may name more). None beyond MAX_SHAPES.
+
+    Only for shapes whose best plan does not depend on the parameters' values: a generic plan
+    is made once for every value (PostgreSQL's plan_cache_mode=auto switches to it after five
+    custom plans when it costs no more). A bbox or a date range is no such parameter."""
+    statement = _shapes.get(sql)
+    if statement is None and len(_shapes) < MAX_SHAPES:
+        name = "citypin_q_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+        statement = _shapes[sql] = PreparedQuery(name, sql, types)
+    return statement
+
+
+def execute(cursor, sql: str, params: dict, types: dict[str, str] | None) -> None:
+    """Run `sql` on a Django cursor: prepared (prepared_for) when `types` is given, else as is."""
+    statement = prepared_for(sql, types) if types is not None else None
+    if statement is None:
+        cursor.execute(sql, params)
+    else:
+        statement.execute(cursor, params)
 
 
 class Insert:

@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from incidents.ogc.params import ItemsQuery, bad
+from incidents.prepared import execute
 from incidents.read.cursors import after_cursor, decode_paging_cursor, encode_cursor
 from incidents.read.geojson import INCIDENT_FROM_SQL
 from incidents.read.public import (
@@ -47,7 +48,7 @@ SELECT {keys}, json_build_object('type', 'Feature', 'id', {id},
 {from_}
 WHERE {where}
 ORDER BY {order}
-LIMIT %(limit)s
+LIMIT {limit}
 """
 
 # Hotspots (DBSCAN clusters, SRID 4326 footprints) and areas (boundaries, SRID 4326): neither
@@ -109,13 +110,15 @@ class Collection:
     time_property: str | None = None  # what `datetime` tests, None: the collection has no time
     cheap_count: bool = False  # a small table: numberMatched is worth a count
 
-    def page_sql(self, where: str, crs_geometry: str, digits: int, backwards: bool = False) -> str:
-        """The page's SQL; `backwards`: in reverse order (a previous page, read from its end)."""
+    def page_sql(self, where: str, crs_geometry: str, digits: int, limit: int, backwards: bool = False) -> str:
+        """The page's SQL, `limit` rows at most; `backwards`: in reverse order (a previous page,
+        read from its end). The limit is a literal: a prepared statement's generic plan with
+        LIMIT $n would be costed for a tenth of the table, so PostgreSQL would plan every time."""
         descending = self.descending != backwards
         order = ", ".join(f"{column} {'DESC' if descending else 'ASC'}" for column, _kind in self.keys)
         return PAGE_SQL.format(keys=", ".join(c for c, _k in self.keys), id=self.id_sql, geometry=crs_geometry,
                                digits=digits, properties=self.properties_sql, from_=self.from_sql, where=where,
-                               order=order)
+                               order=order, limit=int(limit))
 
 
 @dataclass
@@ -229,6 +232,17 @@ AREAS = Collection(
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (REPORTS, INCIDENTS, HOTSPOTS, AREAS)}
 
 
+# The PostgreSQL types of a page's parameters other than its cursor's (prepared pages); the
+# property filters are lists of codes.
+PAGE_TYPES = {"lang": "text", "categories": "text[]", "statuses": "text[]",
+              "departments": "text[]", "wards": "text[]", "kinds": "text[]", "parents": "text[]"}
+CURSOR_TYPES = {"time": "timestamptz", "int": "bigint"}
+
+
+def page_types(collection: Collection) -> dict[str, str]:
+    return PAGE_TYPES | {f"cursor{i}": CURSOR_TYPES[kind] for i, (_column, kind) in enumerate(collection.keys)}
+
+
 def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
     """One page of `collection`'s features matching `q`, in `q.crs`."""
     params: dict = {"lang": lang}
@@ -243,11 +257,15 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
         # A backwards cursor: the rows before its key, in reverse order (inverted comparison).
         where += " AND " + after_cursor([c for c, _k in collection.keys], key, collection.descending != backwards,
                                         params)
-    params["limit"] = q.limit + 1  # one more than the page: is there a page beyond?
-    sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits, backwards)
+    # One more than the page: is there a page beyond?
+    sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits, q.limit + 1,
+                              backwards)
     n_keys = len(collection.keys)
+    # Without a bbox or a time interval, the page's best plan is the same whatever the values
+    # (the sort index, walked from the cursor): prepared once per session, not planned each time.
+    types = page_types(collection) if q.bbox is None and q.start is None and q.end is None else None
     with read_connection().cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params, types)
         rows = cursor.fetchall()
         matched = None
         if collection.cheap_count:
@@ -273,10 +291,10 @@ def feature(collection: Collection, feature_id: str, q: ItemsQuery, lang: str) -
         if not feature_id.isdigit() or len(feature_id) > 18:
             return None
         feature_id = int(feature_id)
-    params = {"lang": lang, "id": feature_id, "limit": 1}
+    params = {"lang": lang, "id": feature_id}
     extra = " AND i.report_count > 0" if collection is INCIDENTS else ""
     sql = collection.page_sql(f"{collection.id_sql} = %(id)s{extra}",
-                              q.crs.geometry_sql(collection.geometry_column), q.crs.digits)
+                              q.crs.geometry_sql(collection.geometry_column), q.crs.digits, 1)
     with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

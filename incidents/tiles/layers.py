@@ -219,6 +219,12 @@ class Layer:
 
 _UNFILTERED: dict[tuple[str, bool], tuple[str, tuple[tuple[str, object], ...]]] = {}  # Layer.query's
 
+# The PostgreSQL types of the parameters of an unfiltered tile's query, which runs as a prepared
+# statement (incidents.prepared): a tile's plan and parse cost about as much as a zoomed-out
+# tile's execution, and its best plan is the same for every tile of a zoom class.
+TILE_TYPES = {"z": "int", "x": "int", "y": "int", "lang": "text", "layer": "text", "tables": "text[]",
+              "categories": "text[]", "tolerance_m": "float8"}
+
 
 def _kept(report_query: ReportQuery) -> bool:
     """Whether the kept grid counts answer these filters: they know the category, nothing else."""

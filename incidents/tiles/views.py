@@ -24,11 +24,12 @@ from django.views.decorators.http import require_safe
 
 from gis.tiles import MAX_ZOOM, Tile, TileError
 from incidents.http.opendata import open_data
+from incidents.prepared import execute
 from incidents.read.query import ReportQuery
 from incidents.read.replicas import read_connection
 from incidents.read.sql import language
 from incidents.read.versions import data_version
-from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, Layer
+from incidents.tiles.layers import LAYERS, POINTS_FROM_ZOOM, TILE_TYPES, Layer
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_FORMAT = "1"  # bump when the tiles' bytes change for the same data (a new field, another grid)
@@ -119,7 +120,8 @@ def tile_response(request: HttpRequest, layer: str, z: str, x: str, y: str) -> H
             return cached_headers(HttpResponse(status=304), tag)
     sql, params = found.query(address, lang, report_query)
     with read_connection().cursor() as cursor:
-        cursor.execute(sql, params)
+        # Unfiltered (most tiles), the query is one of a few shapes: prepared once per session.
+        execute(cursor, sql, params, TILE_TYPES if report_query is None else None)
         version, mvt = cursor.fetchone()
     tag = etag(found, address, lang, query, int(version))
     if not mvt:

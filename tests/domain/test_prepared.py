@@ -1,0 +1,35 @@
+"""Statements prepared for queries built at run time (incidents.prepared.prepared_for)."""
+
+from django.db import connection
+from django.test import TestCase
+
+from incidents import prepared
+from incidents.prepared import execute, prepared_for
+
+SQL = "SELECT %(n)s + 1, %(word)s"
+TYPES = {"n": "int", "word": "text", "unused": "bigint"}
+
+
+class PreparedForTests(TestCase):
+    def test_the_same_text_is_the_same_statement_with_its_parameters_in_order(self):
+        statement = prepared_for(SQL, TYPES)
+        self.assertIs(prepared_for(SQL, TYPES), statement)
+        self.assertEqual(statement.prepare_sql, f"PREPARE {statement.name} (int, text) AS SELECT $1 + 1, $2")
+
+    def test_it_runs_on_a_django_cursor(self):
+        with connection.cursor() as cursor:
+            execute(cursor, SQL, {"n": 41, "word": "xin chào"}, TYPES)
+            self.assertEqual(cursor.fetchone(), (42, "xin chào"))
+
+    def test_a_parameter_without_a_type_is_refused_at_once(self):
+        with self.assertRaisesMessage(ValueError, "no type for word"):
+            prepared_for("SELECT %(n)s, %(word)s AS missing", {"n": "int"})
+
+    def test_beyond_the_bound_a_query_runs_unprepared(self):
+        shapes = prepared._shapes
+        self.addCleanup(setattr, prepared, "_shapes", shapes)
+        prepared._shapes = dict.fromkeys(range(prepared.MAX_SHAPES))
+        self.assertIsNone(prepared_for("SELECT %(n)s + 2", TYPES))
+        with connection.cursor() as cursor:
+            execute(cursor, "SELECT %(n)s + 2", {"n": 1}, TYPES)
+            self.assertEqual(cursor.fetchone(), (3,))
