@@ -124,7 +124,8 @@ def report_context(report: Report) -> dict:
     return {
         "public_id": report.public_id,
         "category": report.category.name,
-        "status": str(report.get_status_display()),
+        # Not get_status_display(): it hashes every choice's lazy label (a translation each) per call.
+        "status": str(Report.Status(report.status).label),
         "address": report.address,
         "description": report.public_description,
         "department": report.department.name if report.department_id else "",

@@ -14,9 +14,10 @@ import re
 import weakref
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 _PARAM = re.compile(r"%\((\w+)\)s")
+_BARE_TYPE = re.compile(r"\(.*\)$")  # a type's modifier: varchar(20) -> varchar
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 
@@ -80,37 +81,51 @@ def execute(cursor, sql: str, params: dict, types: dict[str, str] | None) -> Non
 
 class Insert:
     """INSERT of a model's rows by a statement built once per row count, for the hot paths
-    (intake's report, its events, its mails). The ORM compiles a new statement for every
-    save() and bulk_create(): for the report's 30 columns that took longer than the INSERT ran.
+    (intake's report, its events, its mails), prepared (PreparedQuery) for up to PREPARED_ROWS
+    rows. The ORM compiles a new statement for every save() and bulk_create(): for the report's
+    30 columns that took longer than the INSERT ran; and PostgreSQL parses and plans the long
+    INSERT each time unless it is prepared.
 
     What save() would do is done here too: each field's pre_save (auto_now times) and its
     value prepared for the database by the field itself (geometries, JSON), and the new
     primary key set on the instance. No signal is sent; the models written this way have no
-    receivers (a test keeps it so)."""
+    receivers (a test keeps it so). The parameters are declared of each column's type without
+    its modifier (varchar, not varchar(20)): the INSERT checks lengths and geometry types as
+    the ORM's does, and never truncates."""
+
+    PREPARED_ROWS = 8
 
     def __init__(self, model) -> None:
         self.model = model
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self._sql: dict[int, str] = {}
+        self._statements: dict[int, PreparedQuery] = {}
 
-    def sql(self, rows: int) -> str:
-        if rows not in self._sql:
-            meta = self.model._meta
+    def statement(self, rows: int) -> PreparedQuery:
+        if rows not in self._statements:
+            meta, width = self.model._meta, len(self.fields)
             columns = ", ".join(f'"{f.column}"' for f in self.fields)
-            row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-            self._sql[rows] = (f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join([row] * rows)} '
-                               f'RETURNING "{meta.pk.column}"')
-        return self._sql[rows]
+            values = ", ".join("(" + ", ".join(f"%(v{r * width + i})s" for i in range(width)) + ")" for r in range(rows))
+            sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {values} RETURNING "{meta.pk.column}"'
+            types = {f"v{r * width + i}": _BARE_TYPE.sub("", f.db_type(connection))
+                     for r in range(rows) for i, f in enumerate(self.fields)}
+            self._statements[rows] = PreparedQuery(f"citypin_insert_{meta.db_table}_{rows}", sql, types)
+        return self._statements[rows]
 
     def save(self, objects: list) -> list:
         """Insert `objects` (unsaved instances of the model) in one statement; returns them."""
         if not objects:
             return objects
-        values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects for f in self.fields]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql(len(objects)), values)
+        db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` looks it up on every use
+        values = {f"v{i}": value for i, value in enumerate(
+            f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objects for f in self.fields)}
+        statement = self.statement(len(objects))
+        with db.cursor() as cursor:
+            if len(objects) <= self.PREPARED_ROWS:
+                statement.execute(cursor, values)
+            else:
+                cursor.execute(statement.sql, values)
             keys = [row[0] for row in cursor.fetchall()]
         for obj, key in zip(objects, keys, strict=True):
             obj.pk = key
-            obj._state.adding, obj._state.db = False, connection.alias
+            obj._state.adding, obj._state.db = False, db.alias
         return objects

@@ -1,9 +1,11 @@
 """Statements prepared for queries built at run time (incidents.prepared.prepared_for)."""
 
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test import TestCase
 
 from incidents import prepared
+from incidents.models import OutboxMessage
+from incidents.notices import OUTBOX_INSERT
 from incidents.prepared import execute, prepared_for
 
 SQL = "SELECT %(n)s + 1, %(word)s"
@@ -33,3 +35,23 @@ class PreparedForTests(TestCase):
         with connection.cursor() as cursor:
             execute(cursor, "SELECT %(n)s + 2", {"n": 1}, TYPES)
             self.assertEqual(cursor.fetchone(), (3,))
+
+
+class PreparedInsertTests(TestCase):
+    """incidents.prepared.Insert: prepared per row count, with the columns' own checks."""
+
+    def mail(self, subject: str = "Chào") -> OutboxMessage:
+        return OutboxMessage(recipient="ops@example.org", subject=subject, body="…")
+
+    def test_rows_are_written_by_the_prepared_insert_of_their_count(self):
+        saved = OUTBOX_INSERT.save([self.mail("một"), self.mail("hai")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s",
+                           [OUTBOX_INSERT.statement(2).name])
+            self.assertEqual(cursor.fetchone()[0], 1)
+        self.assertEqual([m.subject for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in saved])
+                          .order_by("pk")], ["một", "hai"])
+
+    def test_a_value_too_long_for_its_column_is_refused_not_cut(self):
+        with self.assertRaises(DataError), transaction.atomic():
+            OUTBOX_INSERT.save([self.mail("x" * 201)])  # subject: varchar(200)
