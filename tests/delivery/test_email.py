@@ -4,6 +4,7 @@ with a stable Message-ID, and never anyone else's data."""
 from django.core import mail
 from django.test import TestCase
 
+from incidents.delivery.email import linked
 from incidents.delivery.outbox import send_pending
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import OutboxMessage
@@ -128,3 +129,19 @@ class MailHeaderTests(TestCase):
         row.refresh_from_db()
         self.assertIsNone(row.sent_at)
         self.assertIn("newline", row.last_error.lower())
+
+
+class LinkTests(TestCase):
+    """incidents.delivery.email.linked: the HTML part's text, escaped, with Citypin's own links."""
+
+    def test_citypin_links_are_clickable_without_the_sentence_s_punctuation(self):
+        self.assertEqual(linked("Xem http://127.0.0.1:8000/r/CT-1/. Cảm ơn"),
+                         'Xem <a href="http://127.0.0.1:8000/r/CT-1/">http://127.0.0.1:8000/r/CT-1/</a>. Cảm ơn')
+
+    def test_another_site_s_url_in_a_reporter_s_words_stays_text(self):
+        self.assertEqual(linked("xem https://evil.example/login"), "xem https://evil.example/login")
+
+    def test_markup_around_a_link_is_escaped_and_cannot_break_out_of_it(self):
+        self.assertEqual(linked('<b>http://127.0.0.1:8000/r/"onclick=x</b>'),
+                         '&lt;b&gt;<a href="http://127.0.0.1:8000/r/">http://127.0.0.1:8000/r/</a>'
+                         '&quot;onclick=x&lt;/b&gt;')
