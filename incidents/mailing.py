@@ -23,7 +23,6 @@ from django.template.defaulttags import ForNode, WithNode
 from django.template.loader import render_to_string
 from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
 from django.templatetags.i18n import BlockTranslateNode, GetCurrentLanguageNode, TranslateNode
-from django.utils import dateformat
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
@@ -113,7 +112,8 @@ def sample_context(event: str, language: str = "vi") -> dict:
 
 
 def _date(value: datetime | None) -> str:
-    return dateformat.format(localtime(value), "Y-m-d H:i") if value else ""
+    # strftime, not Django's dateformat ("Y-m-d H:i"): the same text for a tenth of the time.
+    return localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def report_context(report: Report) -> dict:

@@ -4,6 +4,8 @@ from django.db import DataError, connection, transaction
 from django.test import TestCase
 
 from incidents import prepared
+from incidents.events import EVENT_INSERT
+from incidents.intake import REPORT_INSERT
 from incidents.models import OutboxMessage
 from incidents.notices import OUTBOX_INSERT
 from incidents.prepared import execute, prepared_for
@@ -55,3 +57,12 @@ class PreparedInsertTests(TestCase):
     def test_a_value_too_long_for_its_column_is_refused_not_cut(self):
         with self.assertRaises(DataError), transaction.atomic():
             OUTBOX_INSERT.save([self.mail("x" * 201)])  # subject: varchar(200)
+
+    def test_a_value_passed_as_is_is_what_its_field_would_have_made_of_it(self):
+        samples = {str: "Ổ gà", int: 7, float: 2.5, bool: True, type(None): None}
+        for insert in (REPORT_INSERT, EVENT_INSERT, OUTBOX_INSERT):
+            for field, plain in zip(insert.fields, insert.plain, strict=True):
+                for kind in plain:
+                    with self.subTest(model=insert.model.__name__, field=field.name, kind=kind.__name__):
+                        made = field.get_db_prep_save(samples[kind], connection)
+                        self.assertEqual((made, type(made) in (kind, float)), (samples[kind], True))
