@@ -16,11 +16,15 @@ from django.utils.translation import gettext as _
 from incidents.http.outage import skip_health_check
 from incidents.http.ratelimit import ScopedIpThrottle
 
+# On every answer; a preflight (OPTIONS) also gets PREFLIGHT_HEADERS, which browsers read only
+# there (Fetch standard, CORS protocol), so a tile or a page does not carry them.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, Link, Retry-After, Content-Disposition",
+}
+PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Accept-Language, If-None-Match, If-Modified-Since",
-    "Access-Control-Expose-Headers": "ETag, Last-Modified, Link, Retry-After, Content-Disposition",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -50,6 +54,8 @@ def open_data(view: Callable[..., HttpResponse], whole: bool = False) -> Callabl
             skip_health_check(request)
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
+            for name, value in PREFLIGHT_HEADERS.items():
+                response.setdefault(name, value)
         else:
             throttle = OpenDataReadThrottle()
             response = (view(request, *args, **kwargs) if throttle.allow_request(request, None)

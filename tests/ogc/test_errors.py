@@ -88,11 +88,18 @@ class OpenDataTests(TestCase):
         response = self.client.get("/ogc/collections", HTTP_ORIGIN="https://example.org")
         self.assertEqual(response["Access-Control-Allow-Origin"], "*")
 
+    def test_the_preflight_s_headers_are_sent_with_the_preflight_only(self):
+        response = self.client.get("/ogc/collections", HTTP_ORIGIN="https://example.org")
+        self.assertNotIn("Access-Control-Allow-Methods", response)
+        self.assertNotIn("Access-Control-Max-Age", response)
+
     def test_a_preflight_is_answered(self):
         response = self.client.options(ITEMS, HTTP_ORIGIN="https://example.org",
                                        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
         self.assertEqual(response.status_code, 204)
         self.assertIn("GET", response["Access-Control-Allow-Methods"])
+        self.assertIn("If-None-Match", response["Access-Control-Allow-Headers"])
+        self.assertEqual(response["Access-Control-Max-Age"], "86400")
 
     @override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "open_data_read": "3/min"}})
