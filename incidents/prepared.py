@@ -51,8 +51,9 @@ class PreparedQuery:
 
 # Statements of queries built at run time (prepared_for): at most this many per process; a shape
 # beyond it runs unprepared. The callers build theirs from a small fixed set of shapes (a tile
-# layer's zoom class, an OGC page's filters and cursor), so this is a bound, never a working limit.
-MAX_SHAPES = 256
+# layer's zoom class, an OGC page's filters, cursor and usual page size), so this is a bound, not
+# a working limit: a prepared OGC page holds ~170 kB of plan in each database session.
+MAX_SHAPES = 64
 _shapes: dict[str, PreparedQuery] = {}
 
 

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from incidents.ogc.params import ItemsQuery, bad
+from incidents.ogc.params import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, bad
 from incidents.prepared import execute
 from incidents.read.cursors import after_cursor, decode_paging_cursor, encode_cursor
 from incidents.read.geojson import INCIDENT_FROM_SQL
@@ -237,6 +237,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (REPORTS, INCIDENTS, HOTS
 PAGE_TYPES = {"lang": "text", "categories": "text[]", "statuses": "text[]",
               "departments": "text[]", "wards": "text[]", "kinds": "text[]", "parents": "text[]"}
 CURSOR_TYPES = {"time": "timestamptz", "int": "bigint"}
+PREPARED_LIMITS = frozenset({10, DEFAULT_LIMIT, 1000, MAX_LIMIT})  # the page sizes clients use most
 
 
 def page_types(collection: Collection) -> dict[str, str]:
@@ -262,8 +263,10 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
                               backwards)
     n_keys = len(collection.keys)
     # Without a bbox or a time interval, the page's best plan is the same whatever the values
-    # (the sort index, walked from the cursor): prepared once per session, not planned each time.
-    types = page_types(collection) if q.bbox is None and q.start is None and q.end is None else None
+    # (the sort index, walked from the cursor): prepared once per session, not planned each time,
+    # for the usual page sizes (the limit is part of the statement; any other is planned).
+    prepared = q.bbox is None and q.start is None and q.end is None and q.limit in PREPARED_LIMITS
+    types = page_types(collection) if prepared else None
     with read_connection().cursor() as cursor:
         execute(cursor, sql, params, types)
         rows = cursor.fetchall()

@@ -22,11 +22,11 @@ class PreparedPageTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         build_world(cls)
-        cls.reports = plant_reports(12)
+        cls.reports = plant_reports(25)
 
     def pages(self, **params) -> list[bytes]:
         """The features of every page, following `next` from the first."""
-        bodies, url, query = [], ITEMS, {"limit": 5, **params}
+        bodies, url, query = [], ITEMS, {"limit": 10, **params}
         while url:
             response = self.client.get(url, query, HTTP_ACCEPT="application/geo+json")
             self.assertEqual(response.status_code, 200, response.content)
@@ -44,10 +44,14 @@ class PreparedPageTests(TestCase):
                 self.assertEqual(self.pages(**params), plain)
                 self.assertGreater(len(plain), 1)
 
+    def test_an_unusual_page_size_is_not_prepared(self):
+        self.client.get(ITEMS, {"limit": 7})
+        self.assertEqual([s for s, *_ in prepared_pages() if "LIMIT 8" in s], [])
+
     def test_an_unfiltered_page_is_planned_once_for_every_request(self):
         for _ in range(8):
-            self.client.get(ITEMS, {"limit": 5})
-        [(statement, generic, custom)] = [row for row in prepared_pages() if "LIMIT 6" in row[0]]
+            self.client.get(ITEMS, {"limit": 10})
+        [(statement, generic, custom)] = [row for row in prepared_pages() if "LIMIT 11" in row[0]]
         self.assertNotIn("$", statement.split("LIMIT")[1])  # a literal limit: a parameter would keep it custom
         self.assertGreater(generic, 0)
 
