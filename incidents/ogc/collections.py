@@ -240,6 +240,14 @@ CURSOR_TYPES = {"time": "timestamptz", "int": "bigint"}
 PREPARED_LIMITS = frozenset({10, DEFAULT_LIMIT, 1000, MAX_LIMIT})  # the page sizes clients use most
 
 
+def prepares(q: ItemsQuery) -> bool:
+    """Whether the page runs as a prepared statement. Without a bbox or a time interval its best
+    plan is the same whatever the values (the sort index, walked from the cursor): prepared once
+    per session, not planned each time, for the usual page sizes (the limit is part of the
+    statement; any other is planned)."""
+    return q.bbox is None and q.start is None and q.end is None and q.limit in PREPARED_LIMITS
+
+
 def page_types(collection: Collection) -> dict[str, str]:
     return PAGE_TYPES | {f"cursor{i}": CURSOR_TYPES[kind] for i, (_column, kind) in enumerate(collection.keys)}
 
@@ -262,11 +270,7 @@ def items_page(collection: Collection, q: ItemsQuery, lang: str) -> Page:
     sql = collection.page_sql(where, q.crs.geometry_sql(collection.geometry_column), q.crs.digits, q.limit + 1,
                               backwards)
     n_keys = len(collection.keys)
-    # Without a bbox or a time interval, the page's best plan is the same whatever the values
-    # (the sort index, walked from the cursor): prepared once per session, not planned each time,
-    # for the usual page sizes (the limit is part of the statement; any other is planned).
-    prepared = q.bbox is None and q.start is None and q.end is None and q.limit in PREPARED_LIMITS
-    types = page_types(collection) if prepared else None
+    types = page_types(collection) if prepares(q) else None
     with read_connection().cursor() as cursor:
         execute(cursor, sql, params, types)
         rows = cursor.fetchall()
