@@ -9,7 +9,9 @@ baseline measured at the same size (the same SQL, or the nearest bare SQL, raw t
 3. the public bbox query: read/reports.report_page (what GET /api/v1/reports/?bbox= runs:
    ReportQuery + the public projection), map-sized boxes 1–6 km across, and an OGC API items page
    with a bbox (/ogc/collections/reports/items through Django's WSGI handler, bench/ogc.py);
-   baselines: their very SQL and parameters raw;
+   baselines: their very SQL and parameters raw; beside them the same windows read by the box
+   (`&&`, migration 0027's index) instead of its cells (migration 0028), raw, and the buffers of
+   a page over the first PAGE_BOXES boxes;
 4. the console list of one department's agent (bench/console.py's queries); baseline: its SQL raw;
 5. the incremental hotspot refresh (incidents/hotspots.py) after 1,000 new reports (1% of the
    recent ones, the same number at each size); baseline: the full refresh at the same size.
@@ -42,6 +44,7 @@ import random
 import statistics
 import time
 from pathlib import Path
+from unittest import mock
 
 os.environ["OPEN_DATA_READ_RATE"] = "1000000/s"  # as bench/ogc.py: no 429 from the items page
 
@@ -51,7 +54,7 @@ _db.use_bench_database()
 
 import console  # noqa: E402  (bench/console.py: its queries, agent and raw SQL)
 import ogc  # noqa: E402  (bench/ogc.py: the items page through WSGI, and raw)
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -61,6 +64,7 @@ from incidents.hotspots import refresh_hotspots  # noqa: E402
 from incidents.intake import ReportDraft, submit_report  # noqa: E402
 from incidents.matching import CANDIDATES_SQL, candidates  # noqa: E402
 from incidents.models import Category, Department, Report  # noqa: E402
+from incidents.read import reports  # noqa: E402
 from incidents.read.geojson import base_params  # noqa: E402
 from incidents.read.query import ReportQuery  # noqa: E402
 from incidents.read.reports import DEFAULT_PAGE, REPORT_PAGE_SQL, report_page  # noqa: E402
@@ -125,7 +129,7 @@ def record(path: str, size: int, mine: float, base: float, unit: str = "ms") -> 
     print(f"   {path:34} {mine:9.2f} {unit}   baseline {base:9.2f} {unit}   ({mine / base:.2f}×)", flush=True)
 
 
-def explain(path: str, size: int, sql: str, params) -> None:
+def explain(path: str, size: int, sql: str, params) -> int:
     """One representative query's shared buffers (hit + read) and time, at this size."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)  # params None: values in the SQL
@@ -137,9 +141,25 @@ def explain(path: str, size: int, sql: str, params) -> None:
     buffers.setdefault(path, {})[size] = f"{pages} pages"
     print(f"     EXPLAIN: {pages:,} buffers ({top.get('Shared Read Blocks', 0):,} read), "
           f"{plan['Execution Time']:.1f} ms, top node {top['Node Type']}", flush=True)
+    return pages
+
+
+def page_buffers(boxes: list[QueryDict]) -> float:
+    """The shared buffers (hit + read) of a box's page, all its windows, averaged over the boxes."""
+    total = 0
+    for q in boxes:
+        for sql, _ in public_statements([q]):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                transaction.set_rollback(True)
+            top = (plan[0] if isinstance(plan, list) else json.loads(plan)[0])["Plan"]
+            total += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+    return total / len(boxes)
 
 
 REPEAT = [3]  # best of this many passes over the queries (--repeat)
+PAGE_BOXES = 40  # the public list's buffers a page: the mean over the first this many boxes
 
 
 def per_query_ms(fn, n: int) -> float:
@@ -206,6 +226,7 @@ def public_statements(boxes: list[QueryDict], table: str = "incidents_report") -
     per time window it read), each as run, captured from a call: the raw baseline."""
     statements = []
     for q in boxes:
+        reset_queries()  # a full query log (9,000) would capture nothing
         with CaptureQueriesContext(connection) as run:
             report_page(q, "vi")
         statements.extend((query["sql"].replace("incidents_report r", f"{table} r"), None) for query in run)
@@ -232,8 +253,16 @@ def public_reads(size: int, boxes: list[QueryDict]) -> None:
     record("3. public list, map bbox", size, mine, base)
     first = [sql for sql, _ in public_statements(boxes[:1])]
     print(f"     (time windows: {len(statements) / len(boxes):.1f} queries per page; the first box {len(first)})")
-    for sql in first:
-        explain("3. public list, map bbox", size, sql, None)
+    print(f"     first box: {sum(explain('3. public list, map bbox', size, sql, None) for sql in first):,} buffers;"
+          f" {PAGE_BOXES} boxes: {page_buffers(boxes[:PAGE_BOXES]):,.0f} a page", flush=True)
+    # Before migration 0028: the windows read by the box (`&&`, report_public_point_created), not its cells.
+    label = "3. public list, windows without cells (raw)"
+    with mock.patch.object(reports, "MAX_CELLS", 0):
+        old, first = public_statements(boxes), [sql for sql, _ in public_statements(boxes[:1])]
+        run_raw(old)
+        record(label, size, per_query_ms(lambda: run_raw(old), len(boxes)), base)
+        print(f"     first box: {sum(explain(label, size, sql, None) for sql in first):,} buffers;"
+              f" {PAGE_BOXES} boxes: {page_buffers(boxes[:PAGE_BOXES]):,.0f} a page", flush=True)
     # Before migration 0027: one unbounded query per box, without report_public_point_created.
     old, label = unbounded_statements(boxes), "3. public list, one unbounded query (raw)"
     record(label, size, without_index("report_public_point_created", lambda: (

@@ -1,6 +1,7 @@
 """The two list queries that read a page's worth of reports however long the history grows
-(issue 16, migration 0027): the public bbox list in expanding time windows (read/reports.py) and
-the console's list and map over open reports (a partial index). Each answers exactly what the
+(issue 16, migrations 0027 and 0028): the public bbox list in expanding time windows
+(read/reports.py), a small box's windows read by its cells, and the console's list and map over
+open reports (a partial index). Each answers exactly what the
 single unbounded query answered: the same rows, in the same order, with cursors that page
 through every report once."""
 
@@ -303,3 +304,67 @@ class WindowsStopAtTheOldestReport(TestCase):
         self.assertEqual(len(page.features), 3)
         self.assertEqual([("created_at >= " in q["sql"], "min(created_at)" in q["sql"]) for q in queries],
                          [(True, False), (False, True), (False, False)])
+
+
+CELL_BOX = (105.740, 10.040, 105.745, 10.045)  # edges on cell boundaries (0.005°)
+
+
+class WindowsReadByCells(TestCase):
+    """A small box's windows also name its cells (report_cell_created, migration 0028): the
+    reports on its very edges and corners are still listed exactly as `&&` lists them."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_world(cls)
+        now = timezone.now()
+        minx, miny, maxx, maxy = CELL_BOX
+        points = [(minx, miny), (maxx, maxy), (minx, maxy), (maxx, miny), (minx, (miny + maxy) / 2),
+                  ((minx + maxx) / 2, maxy), (minx - 1e-6, miny), (maxx + 1e-6, maxy), (minx - 1e-3, miny),
+                  (maxx, maxy + 1e-3), ((minx + maxx) / 2, (miny + maxy) / 2)]
+        for i, (lon, lat) in enumerate(points):
+            report = submit_report(ReportDraft(category_code="encroachment", lon=lon, lat=lat), notify=False)
+            Report.objects.filter(pk=report.pk).update(public_location=f"SRID=4326;POINT({lon!r} {lat!r})",
+                                                       created_at=now - (i + 0.5) * 40 * DAY)
+
+    def test_reports_on_the_edges_of_a_box_along_cell_boundaries_are_listed_like_the_single_query(self):
+        expected = list(Report.objects.filter(public_location__bboverlaps=Polygon.from_bbox(CELL_BOX)).order_by(
+            "-created_at", "-id").values_list("public_id", flat=True))
+        self.assertGreaterEqual(len(expected), 7)  # the corners and edges, at least
+        for limit in (1, 2, 500):
+            with self.subTest(limit=limit), CaptureQueriesContext(connection) as queries:
+                query = QueryDict(mutable=True)
+                query.update({"bbox": bbox(CELL_BOX), "limit": str(limit)})
+                page = public_reads.report_page(query, "vi")
+                self.assertEqual(feature_ids(page.features), expected[:limit])
+                self.assertIn("citypin_cell(", queries[0]["sql"])
+
+    def test_the_cells_of_a_box_hold_the_cell_the_database_gives_each_point_in_it(self):
+        points = [(105.745, 10.04), (-0.0001, -0.0001), (179.9999, 89.9999), (-180, -90), (0.005, 0.01),
+                  (105.7051234, 9.99999)]
+        with connection.cursor() as cursor:
+            for lon, lat in points:
+                cursor.execute("SELECT citypin_cell(ST_MakePoint(%s, %s))", [lon, lat])
+                with self.subTest(lon=lon, lat=lat):
+                    self.assertIn(cursor.fetchone()[0], public_reads.box_cells((lon, lat, lon, lat)))
+
+    def test_a_box_of_more_cells_than_the_most_is_read_without_them(self):
+        self.assertIsNone(public_reads.box_cells((105.0, 10.0, 105.2, 10.2)))
+        with CaptureQueriesContext(connection) as queries:
+            public_reads.report_page(QueryDict("bbox=105.0,10.0,105.2,10.2"), "vi")
+        self.assertNotIn("citypin_cell(", queries[0]["sql"])
+
+    def test_a_window_query_names_its_cells_as_the_cell_index_does(self):
+        # On so few rows the planner may take any index: every other one that could serve the
+        # window (not backing a constraint) is dropped, rolled back with the test.
+        with CaptureQueriesContext(connection) as queries:
+            public_reads.report_page(QueryDict(f"bbox={bbox(CELL_BOX)}&limit=1"), "vi")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                           "WHERE i.indrelid = 'incidents_report'::regclass AND c.relname <> 'report_cell_created' "
+                           "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + queries[0]["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        self.assertIn("report_cell_created", plan)
