@@ -92,6 +92,13 @@ def matches(request: HttpRequest, tag: str) -> bool:
     return "*" in tags or tag in tags
 
 
+def no_content() -> HttpResponse:
+    """204: nothing in the tile, so no Content-Type either (Django would say text/html)."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    return response
+
+
 def cached_headers(response: HttpResponse, tag: str) -> HttpResponse:
     response["ETag"] = tag
     response["Cache-Control"] = TILE_CACHE_CONTROL
@@ -125,7 +132,7 @@ def tile_response(request: HttpRequest, layer: str, z: str, x: str, y: str) -> H
         version, mvt = cursor.fetchone()
     tag = etag(found, address, lang, query, int(version))
     if not mvt:
-        return cached_headers(HttpResponse(status=204), tag)
+        return cached_headers(no_content(), tag)
     return cached_headers(HttpResponse(bytes(mvt), content_type=MVT), tag)
 
 

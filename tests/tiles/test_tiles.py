@@ -94,6 +94,7 @@ class TileTests(TestCase):
         response = self.client.get(url("reports", Tile(15, 0, 0)))
         self.assertEqual(response.status_code, 204)
         self.assertEqual(response.content, b"")
+        self.assertNotIn("Content-Type", response)  # no content, so no type (not Django's text/html)
 
     def test_a_zoom_beyond_the_last_answers_404_naming_z(self):
         response = self.client.get("/tiles/reports/23/0/0.mvt")
