@@ -1,6 +1,7 @@
-"""Shared set-up for benchmarks: a separate database (citypin_bench, on the same server as the
-project's) with the demo city's geography and configuration, filled with synthetic reports in
-SQL. Import this module before anything from Django."""
+"""Shared set-up for benchmarks: a database of their own (citypin_bench, or CITYPIN_BENCH_DB), in
+the benchmarks' own cluster (bench/_cluster.BenchCluster) unless DATABASE_URL names a server,
+with the demo city's geography and configuration, filled with synthetic reports in SQL. Import
+this module before anything from Django."""
 
 from __future__ import annotations
 
@@ -19,10 +20,20 @@ BENCH_DB = os.environ.get("CITYPIN_BENCH_DB", "citypin_bench")
 
 
 def use_bench_database() -> None:
-    """Point Django at the bench database (created and migrated if new), with the demo city."""
+    """Point Django at the bench database (created and migrated if new), with the demo city.
+
+    Without DATABASE_URL, the bench databases live in the benchmarks' own cluster (BenchCluster,
+    .data/bench-postgres, started here when needed), not in the project's: a filled 10,000,000-
+    report database is 17 GB, and the streaming replica test (tests/replicas) copies the
+    project's cluster whole. With DATABASE_URL (a benchmark's PrivateCluster, another server),
+    the database is made on that server, as named."""
     import psycopg2
 
     db = settings.DATABASES["default"]
+    if not os.environ.get("DATABASE_URL"):
+        from bench._cluster import BenchCluster
+
+        db.update(HOST="127.0.0.1", PORT=BenchCluster().ensure(), USER="postgres", PASSWORD="")
     admin = psycopg2.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
                              port=db["PORT"])
     admin.autocommit = True
@@ -44,6 +55,13 @@ def use_bench_database() -> None:
         summary = DemoSummary()
         load_geography(summary)
         load_city(CITY, summary)
+
+
+def database_url(scheme: str = "postgis") -> str:
+    """The bench database's URL, for the servers and workers a benchmark starts (DATABASE_URL)."""
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"{scheme}://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT']}/{db['NAME']}"
 
 
 # Synthetic reports, each alone in its incident, reported in the last 60 days (so both the

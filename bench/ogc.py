@@ -56,7 +56,6 @@ import _tipg  # noqa: E402
 
 _db.use_bench_database()
 
-from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
@@ -130,9 +129,7 @@ def django_server() -> Iterator[str]:
     """Citypin under gunicorn as `make serve` runs it (DEBUG off), one gthread worker with
     keep-alive, on a loopback port, against the bench database; stopped on exit."""
     port = _tipg.free_port()
-    db = settings.DATABASES["default"]
-    env = {**os.environ, "DEBUG": "0", "CITYPIN_TLS": "0", "ALLOWED_HOSTS": "127.0.0.1",
-           "DATABASE_URL": f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT']}/{db['NAME']}"}
+    env = {**os.environ, "DEBUG": "0", "CITYPIN_TLS": "0", "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": _db.database_url()}
     root = Path(__file__).resolve().parent.parent
     subprocess.run([str(root / ".venv/bin/python"), "manage.py", "createcachetable"], cwd=root, env=env, check=True)
     process = subprocess.Popen([str(root / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind",
@@ -198,12 +195,6 @@ def tipg_caller(base: str, params: dict) -> Callable[[], bytes]:
                        + urlencode({"limit": 100, "sortby": "-created_at", **params}))
 
 
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT']}/{db['NAME']}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=1_000_000)
@@ -223,7 +214,7 @@ def main() -> None:
     print(f"OGC API items, limit 100, at {total:,} reports: requests/s (1 / median latency of {args.requests} "
           f"interleaved requests; tipg {_tipg.version()} under uvicorn, one worker)")
     results = {}
-    with _tipg.serve(database_url(), [f"public.{TIPG_VIEW}"]) as tipg_base, django_server() as django_base:
+    with _tipg.serve(_db.database_url("postgresql"), [f"public.{TIPG_VIEW}"]) as tipg_base, django_server() as django_base:
         for label, params in queries().items():
             raw, _sql = raw_caller(params)
             unprepared, _sql = raw_caller(params, prepared=False)

@@ -37,7 +37,7 @@ _db.use_bench_database()
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import transaction  # noqa: E402
 
 from incidents.models import Department, OutboxMessage, WebhookEndpoint  # noqa: E402
 
@@ -95,8 +95,7 @@ def free_port() -> int:
 
 
 def start_workers(n: int, smtp_port: int) -> list[subprocess.Popen]:
-    db = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgis://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    env = {**os.environ, "DATABASE_URL": _db.database_url(),
            "CITYPIN_WEBHOOK_ALLOW_PRIVATE": "1", "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "DEBUG": "1", "LOG_LEVEL": "WARNING"}
     workers = [subprocess.Popen([sys.executable, "manage.py", "run_worker", "--outbox-only"], cwd=ROOT, env=env,

@@ -71,7 +71,7 @@ def collect_static() -> None:
 
 def serve_citypin(port: int) -> subprocess.Popen:
     env = {**os.environ, "DEBUG": "0", "CITYPIN_TLS": "0", "ALLOWED_HOSTS": "127.0.0.1",
-           "CITYPIN_DB_NAME": _db.BENCH_DB, "CITYPIN_TILE_URL": BLANK_TILE, "DJANGO_SETTINGS_MODULE": "config.settings"}
+           "DATABASE_URL": _db.database_url(), "CITYPIN_TILE_URL": BLANK_TILE, "DJANGO_SETTINGS_MODULE": "config.settings"}
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--bind",
                                f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env)
     for _ in range(100):

@@ -65,7 +65,6 @@ import _db  # noqa: E402
 _db.use_bench_database()
 
 import mapbox_vector_tile  # noqa: E402 (the dev extra's tile decoder, to count features)
-from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -381,9 +380,7 @@ def tipg() -> Iterator[str | None]:
         return
     with connection.cursor() as cursor:
         cursor.execute(TIPG_VIEW_SQL.replace("%(lang)s", "'vi'"))
-    db = settings.DATABASES["default"]
-    url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    with _tipg.serve(url, tables=["public.tiles_bench_reports"]) as base:
+    with _tipg.serve(_db.database_url("postgresql"), tables=["public.tiles_bench_reports"]) as base:
         print(f"  (tipg {_tipg.version()} at {base}, at most its default 10,000 features per tile)")
         yield base + "/collections/public.tiles_bench_reports/tiles/WebMercatorQuad/{z}/{x}/{y}"
 
