@@ -5,11 +5,8 @@ The stand-in replica of tests/replicas/test_routing.py: a second connection to t
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 from rest_framework.test import APIClient
 
 from tests.replicas.test_routing import ALIAS, PRIMARY_BOOKKEEPING, StandInReplicaCase, reads, stand_in_replica  # noqa: F401 (stand_in_replica: the fixture)
@@ -41,13 +38,7 @@ class FastPathReplicaTests(StandInReplicaCase):
 
     def test_a_replica_that_went_away_mid_request_is_skipped_and_the_tile_served(self):
         self.assertIn(reads(TILE)[0], (200, 204))  # found well and used
-        replica = connections[ALIAS]
-        pid = replica.connection.get_backend_pid()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
-        with socket.socket() as probe:  # and it does not come back
-            probe.bind(("127.0.0.1", 0))
-            replica.settings_dict["PORT"] = probe.getsockname()[1]
+        self.lose_replica()
         status, _, on_primary = reads(TILE)
         self.assertIn(status, (200, 204))  # read on the primary, not a 503
         self.assertTrue(on_primary)

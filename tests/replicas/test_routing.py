@@ -79,6 +79,17 @@ class StandInReplicaCase(SimpleTestCase):
         connections[ALIAS].close()
         forget_health()
 
+    def lose_replica(self) -> None:
+        """The stand-in replica goes away mid-run: its session ended, its port now refusing (the
+        settings are put back in tearDown)."""
+        replica = connections[ALIAS]
+        pid = replica.connection.get_backend_pid()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+        with socket.socket() as probe:  # and it does not come back
+            probe.bind(("127.0.0.1", 0))
+            replica.settings_dict["PORT"] = probe.getsockname()[1]
+
 
 class RoutingTests(StandInReplicaCase):
     def test_every_public_face_reads_from_the_replica(self):
@@ -137,13 +148,7 @@ class RoutingTests(StandInReplicaCase):
 
     def test_a_replica_that_went_away_mid_request_is_skipped_and_the_read_served(self):
         self.assertEqual(reads("/api/v1/reports/CT-2000-000001/")[0], 404)  # found well and used
-        replica = connections[ALIAS]
-        pid = replica.connection.get_backend_pid()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
-        with socket.socket() as probe:  # and it does not come back
-            probe.bind(("127.0.0.1", 0))
-            replica.settings_dict["PORT"] = probe.getsockname()[1]
+        self.lose_replica()
         status, _, on_primary = reads("/api/v1/reports/CT-2000-000001/")
         self.assertEqual(status, 404)  # looked up on the primary, not a 503
         self.assertTrue(on_primary)
