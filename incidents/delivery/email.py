@@ -2,14 +2,16 @@
 production, locmem in the tests): the text the notice rendered, and the same text as HTML
 (incidents/email/message.html: escaped, so a reporter's words never become markup; Citypin's
 own links made clickable; the English part after the Vietnamese one marked lang="en"). One
-connection (one SMTP session) carries a whole share of a batch, and every message has a Message-ID derived from its row, so a receiver (or a
-mailing list) can drop the duplicate sent again after a worker crashed before recording it."""
+connection (one SMTP session) carries a whole share of a batch, and every message has a
+Message-ID derived from its row, so a receiver (or a mailing list) can drop the duplicate sent
+again after a worker crashed before recording it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,9 +32,10 @@ def message_id(message: OutboxMessage) -> str:
 BILINGUAL_SEPARATOR = "\n---\n\n"  # between the Vietnamese and the English text (incidents.notices)
 
 
-def _own_links() -> re.Pattern:
-    site = settings.CITYPIN_SITE_URL.rstrip("/")
-    return re.compile(re.escape(site) + r"(?:/[^\s<>\"']*)?")
+@lru_cache(maxsize=4)
+def _own_links(site: str) -> re.Pattern:
+    """Citypin's own URLs (under `site`), compiled once per site, not once per mail."""
+    return re.compile(re.escape(site.rstrip("/")) + r"(?:/[^\s<>\"']*)?")
 
 
 def linked(text: str) -> SafeString:
@@ -41,7 +44,7 @@ def linked(text: str) -> SafeString:
     one, and a notice should not turn it into a link. (Django's urlize, which linked every URL,
     took most of the time a mail took to build.)"""
     parts, start = [], 0
-    for match in _own_links().finditer(text):
+    for match in _own_links(settings.CITYPIN_SITE_URL).finditer(text):
         url = match.group().rstrip(".,;:!?)")
         parts += [escape(text[start:match.start()]), format_html('<a href="{}">{}</a>', url, url)]
         start = match.start() + len(url)
