@@ -226,6 +226,6 @@ class GetTests(TestCase):
                          ["update_id", "service_request_id", "status", "updated_datetime", "description", "media_url"])
 
     def test_servicerequestupdates_windows_and_checks_its_dates(self):
-        future = (timezone.now() + timedelta(days=1)).date().isoformat()
+        future = (timezone.localdate() + timedelta(days=1)).isoformat()  # a date alone is the city's day
         self.assertEqual(self.client.get(f"{BASE}/servicerequestupdates.json?start_date={future}").json(), [])
         self.assertEqual(self.client.get(f"{BASE}/servicerequestupdates.json?start_date=nope").status_code, 400)
