@@ -34,13 +34,14 @@ from incidents.models import (
     CategoryGroup,
     ClientSubmission,
     Department,
+    Notice,
     Open311Endpoint,
     Photo,
     Report,
     ReportEvent,
     WebhookEndpoint,
 )
-from incidents.notices import enqueue_department_notice, enqueue_reporter_receipt
+from incidents.notices import audiences, enqueue_department_notice, enqueue_reporter_receipt
 from incidents.photos import CleanPhoto
 from incidents.prepared import Insert, PreparedQuery
 from incidents.routing import OutsideJurisdiction, Route, route
@@ -258,8 +259,9 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
         _save_client_submission(report, draft.client)
     if notify:
         report.department = _department(decision.department_id)  # the notices read it: one read, not two
-        enqueue_department_notice(report, report.department)
-        enqueue_reporter_receipt(report)
+        who = audiences((Notice.ROUTED, Notice.RECEIPT), decision.department_id, report.category_id)  # one read
+        enqueue_department_notice(report, report.department, who=who[Notice.ROUTED])
+        enqueue_reporter_receipt(report, who=who[Notice.RECEIPT])
         enqueue_area_alerts(report)  # public from now: the subscribers of its area hear of it
     return report
 

@@ -72,36 +72,41 @@ DEFAULT_AUDIENCE: dict[str, Audience] = {
 }
 
 
-# The most specific active rule for an event, a department and a category (a rule's NULL
-# department or category: any): department and category, then category, then department, then
-# any (one rule per scope, so no ties). SQL, not the ORM, and prepared: intake asks twice per
-# report, and the ORM's OR-filters cost more to compile, and the plan more to make, than this
-# costs to run.
+# The most specific active rule for each of some events, a department and a category (a rule's
+# NULL department or category: any): department and category, then category, then department,
+# then any (one rule per scope, so no ties). SQL, not the ORM, and prepared: intake asks for two
+# events per report in one round trip, and the ORM's OR-filters cost more to compile, and the
+# plan more to make, than this costs to run.
 AUDIENCE_SQL = """
-SELECT to_department, to_reporter, to_supporters, to_operations_center, extra_recipients, milestone_every
+SELECT DISTINCT ON (event) event, to_department, to_reporter, to_supporters, to_operations_center,
+       extra_recipients, milestone_every
 FROM incidents_notificationrule
-WHERE event = %(event)s AND active
+WHERE event = ANY(%(events)s) AND active
   AND (department_id = %(department_id)s OR department_id IS NULL)
   AND (category_id = %(category_id)s OR category_id IS NULL)
-ORDER BY category_id IS NOT NULL DESC, department_id IS NOT NULL DESC
-LIMIT 1
+ORDER BY event, category_id IS NOT NULL DESC, department_id IS NOT NULL DESC
 """
 OUTBOX_INSERT = Insert(OutboxMessage)
-AUDIENCE = PreparedQuery("citypin_audience", AUDIENCE_SQL,
-                         {"event": "text", "department_id": "bigint", "category_id": "bigint"})
+AUDIENCE = PreparedQuery("citypin_audiences", AUDIENCE_SQL,
+                         {"events": "text[]", "department_id": "bigint", "category_id": "bigint"})
+
+
+def audiences(events: tuple[str, ...], department_id: int | None, category_id: int | None) -> dict[str, Audience]:
+    """Who is told of each of `events`: the most specific active rule (department and category,
+    then category, then department, then any), else the default."""
+    with connection.cursor() as cursor:
+        AUDIENCE.execute(cursor, {"events": list(events), "department_id": department_id,
+                                  "category_id": category_id})
+        rows = cursor.fetchall()
+    found = {event: Audience(department, reporter, supporters, center,
+                             tuple(NotificationRule(extra_recipients=extra).extra_addresses()), milestone_every)
+             for event, department, reporter, supporters, center, extra, milestone_every in rows}
+    return {event: found.get(event) or DEFAULT_AUDIENCE[event] for event in events}
 
 
 def audience(event: str, department_id: int | None, category_id: int | None) -> Audience:
-    """Who is told of `event`: the most specific active rule (department and category, then
-    category, then department, then any), else the default."""
-    with connection.cursor() as cursor:
-        AUDIENCE.execute(cursor, {"event": event, "department_id": department_id, "category_id": category_id})
-        row = cursor.fetchone()
-    if row is None:
-        return DEFAULT_AUDIENCE[event]
-    department, reporter, supporters, center, extra, milestone_every = row
-    return Audience(department, reporter, supporters, center,
-                    tuple(NotificationRule(extra_recipients=extra).extra_addresses()), milestone_every)
+    """Who is told of `event` (audiences, for one event)."""
+    return audiences((event,), department_id, category_id)[event]
 
 
 # -- unsubscribing ------------------------------------------------------------------------------
@@ -226,9 +231,11 @@ def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
 
 
 def _report_notice(event: str, report: Report, values: dict, department: Department | None = None,
-                   center: Department | None = None) -> int:
+                   center: Department | None = None, who: Audience | None = None) -> int:
+    """Queue `event`'s mail about `report`; `who`: its audience when the caller has read it already."""
     department = department or report.department
-    who = audience(event, department.pk if department else report.department_id, report.category_id)
+    if who is None:
+        who = audience(event, department.pk if department else report.department_id, report.category_id)
     if who.operations_center and center is None:
         center = _center_of(report)
     return _queue(event, report, who, {"report": report, **values}, department=department, center=center)
@@ -240,10 +247,12 @@ def _center_of(report: Report) -> Department | None:
     return Department.objects.filter(pk=center_id).first() if center_id else None
 
 
-def enqueue_department_notice(report: Report, department: Department, event: str = Event.ROUTED) -> int:
-    """Tell a department that a report was routed (or rerouted) to it: by e-mail and webhook."""
+def enqueue_department_notice(report: Report, department: Department, event: str = Event.ROUTED,
+                              who: Audience | None = None) -> int:
+    """Tell a department that a report was routed (or rerouted) to it: by e-mail and webhook.
+    `who`: the notice's audience, when the caller has read it already (audiences)."""
     notice = Notice.REROUTED if event == Event.REROUTED else Notice.ROUTED
-    mails = _report_notice(notice, report, {"department": department}, department)
+    mails = _report_notice(notice, report, {"department": department}, department, who=who)
     return mails + enqueue_department_webhooks(report, department, event) + enqueue_open311_forward(report, department)
 
 
@@ -303,9 +312,10 @@ def webhook_payload(report: Report, department: Department, event: str) -> dict:
     }
 
 
-def enqueue_reporter_receipt(report: Report) -> int:
-    """Tell the reporter their report arrived, with the tracking link."""
-    return _report_notice(Notice.RECEIPT, report, {})
+def enqueue_reporter_receipt(report: Report, who: Audience | None = None) -> int:
+    """Tell the reporter their report arrived, with the tracking link. `who`: as for
+    enqueue_department_notice."""
+    return _report_notice(Notice.RECEIPT, report, {}, who=who)
 
 
 def enqueue_status_update(report: Report, message: str) -> int:

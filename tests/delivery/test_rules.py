@@ -109,6 +109,15 @@ class RuleTests(TestCase):
         pothole("quiet@example.vn", "vi")
         self.assertEqual(recipients(), {DEPARTMENT})
 
+    def test_each_notice_of_a_new_report_follows_its_own_rule(self):
+        """Intake reads the department's and the reporter's rules together: each keeps its own."""
+        NotificationRule.objects.create(event=Notice.ROUTED, category=self.pothole, to_operations_center=True)
+        NotificationRule.objects.create(event=Notice.RECEIPT, department=self.construction, to_reporter=True,
+                                        extra_recipients="desk@example.vn")
+        NotificationRule.objects.create(event=Notice.RECEIPT, to_department=True)  # less specific: loses
+        pothole("both@example.vn", "vi")
+        self.assertEqual(recipients(), {IOC, "both@example.vn", "desk@example.vn"})
+
     def test_staff_copies_are_bilingual_and_carry_no_unsubscribe(self):
         NotificationRule.objects.create(event=Notice.STATUS, to_reporter=True, extra_recipients="boss@example.vn")
         transition_report(self.report_vi.pk, "in_progress", message="Đang làm")

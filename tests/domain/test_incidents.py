@@ -11,7 +11,7 @@ from incidents.access import StaffScope
 from incidents.console.dashboard import figures
 from incidents.incident_ops import merge_incidents, set_incident_status, split_report_from_incident
 from incidents.intake import ReportDraft, Reporter, submit_report
-from incidents.matching import candidates, refresh_incident
+from incidents.matching import Placement, candidates, incident_for, refresh_incident
 from incidents.models import Category, Incident, OutboxMessage, Report, ReportEvent, StaffMembership
 from incidents.workflow import support_report, transition_report
 from tests.world import build_world, project
@@ -72,6 +72,24 @@ class IntakeGroupingTests(TestCase):
         first = report_at(0)
         set_incident_status(first.incident_id, "resolved", message="Đã vá")
         self.assertNotEqual(first.incident_id, report_at(5).incident_id)
+
+    def test_a_report_scored_against_a_merged_or_closed_incident_follows_the_merge_or_starts_anew(self):
+        """Matching scores without a lock; the incident may be merged or closed before it is locked."""
+        merged, target = report_at(0), report_at(500)
+        merge_incidents(target.incident_id, [merged.incident_id])
+        closed = report_at(1000)
+        set_incident_status(closed.incident_id, "resolved", message="Đã vá")
+
+        def joined(incident_id: int) -> int:
+            return incident_for(Placement(attach_to=incident_id), category_id=merged.category_id,
+                                department_id=merged.department_id, location=merged.location, text="",
+                                now=timezone.now())
+
+        self.assertEqual(joined(merged.incident_id), target.incident_id)
+        fresh = joined(closed.incident_id)
+        self.assertNotIn(fresh, (closed.incident_id, merged.incident_id, target.incident_id))
+        with self.assertRaises(Incident.DoesNotExist):
+            joined(10**9)
 
     def test_vietnamese_with_and_without_diacritics_scores_as_similar(self):
         report_at(0, description="Ngập nước sâu trên đường Trần Hưng Đạo")
