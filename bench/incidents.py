@@ -9,9 +9,12 @@
    synthetic reports span 60 days, the hotspot window is the last 30) against the bare
    ST_ClusterDBSCAN query per category (target ≤ 1.5×; the refresh shares its categories
    among CITYPIN_HOTSPOT_SESSIONS sessions, and its figure on one session is printed too), and
-   an incremental refresh after 1% new reports against a full one (target ≤ 0.2×).
+   an incremental refresh after 1% new reports against a full one (target ≤ 0.2×);
+4. a hot incident: intake of reports that all join one incident (a flooded street reported over
+   and over in a storm), the median of its 11th–110th reports against that of its 1,901st–2,000th
+   (flat: ratio ≤ 1.2, as for the table's growth in 2.).
 
-    make bench-incidents      (or: .venv/bin/python bench/incidents.py [--max 1000000])
+    make bench-incidents      (or: .venv/bin/python bench/incidents.py [--max 1000000] [--hot-only])
 
 Runs in its own database (citypin_bench), which it empties first; takes several minutes.
 """
@@ -119,6 +122,24 @@ def intake_latency(pts, label: str) -> float:
     return median
 
 
+def hot_incident(point: tuple[float, float], reports: int = 2000) -> None:
+    """Reports at one spot, committed one by one (each joins the incident the first one made)."""
+    lon, lat = point
+    times = []
+    for i in range(reports):
+        start = time.perf_counter()
+        report = submit_report(ReportDraft(category_code="pothole", lon=lon + (i % 7) * 0.00001, lat=lat,
+                                           attributes={"size": "large"}, description=f"Ngập sâu, lần {i}"),
+                               notify=False)
+        times.append(time.perf_counter() - start)
+    size = Report.objects.filter(incident_id=report.incident_id).count()
+    small, large = statistics.median(times[10:110]) * 1000, statistics.median(times[-100:]) * 1000
+    print(f"4. a hot incident: {reports:,} reports at one spot, one incident of {size:,}")
+    print(f"   baseline, its reports 11-110:        median {small:.2f} ms per report")
+    print(f"   its reports {reports - 99:,}-{reports:,}:    median {large:.2f} ms per report")
+    print(f"   ratio {large / small:.2f}  (target ≤ 1.2)")
+
+
 def hotspots() -> float:
     now = timezone.now()
     since = now - timezone.timedelta(days=30)
@@ -160,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--hot-only", action="store_true", help="only 4., the hot incident (a minute)")
     args = parser.parse_args()
     rng = random.Random(11)
     _db.empty()
@@ -167,6 +189,10 @@ def main() -> None:
         cursor.execute("SELECT ST_X(d.geom), ST_Y(d.geom) FROM ST_Dump(ST_GeneratePoints("
                        "(SELECT boundary FROM geo_area WHERE kind = 'province' LIMIT 1), 300, 5)) d")
         intake_points = cursor.fetchall()
+    hot_incident(intake_points[0])
+    if args.hot_only:
+        return
+    _db.empty()
 
     small = min(10_000, args.max // 100)
     _db.grow_to(small)

@@ -27,7 +27,7 @@ from gis.models import Area
 from incidents.alerts import enqueue_area_alerts
 from incidents.categories import public_point
 from incidents.events import event, record_many
-from incidents.matching import Placement, incident_for, place_report, refresh_incident
+from incidents.matching import Placement, incident_for, join_incident, place_report, refresh_incident
 from incidents.models import (
     Category,
     CategoryAttribute,
@@ -251,7 +251,9 @@ def submit_report(draft: ReportDraft, actor=None, notify: bool = True) -> Report
     now = draft.created_at or timezone.now()
     placement, incident_id = _place_in_incident(draft, valid, decision, now)
     report = _save_report(draft, valid, decision, placement, incident_id, now)
-    if placement.attach_to is not None or not _exact(valid.category):
+    if placement.attach_to is not None:
+        join_incident(incident_id, report.pk, exact=_exact(valid.category))
+    elif not _exact(valid.category):
         refresh_incident(incident_id)  # else the new incident was made whole with its one report
     _record_intake(report, draft, decision, placement, actor, now)
     save_photos(report, draft.photos)

@@ -13,7 +13,8 @@ from incidents.models.config import Category, Department
 
 class Incident(models.Model):
     """One problem on the ground. Its status drives its reports' statuses; its location and
-    footprint follow its reports (centroid and convex hull, kept by refresh_incident)."""
+    footprint follow its reports (centroid and convex hull, kept by refresh_incident, or by
+    join_incident's one step when a report joins it)."""
 
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)

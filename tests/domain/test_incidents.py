@@ -4,7 +4,9 @@ scores treat text, recurrence, and the staff services merge, split and status.""
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.access import StaffScope
@@ -56,6 +58,64 @@ class IntakeGroupingTests(TestCase):
                 self.assertEqual({f: getattr(made, f) for f in derived}, {f: getattr(refreshed, f) for f in derived})
                 self.assertEqual(made.report_count, 1)
                 self.assertIsNotNone(made.public_location)
+
+    def joined_how(self, submit) -> tuple[object, list[str]]:
+        """The report `submit()` makes, and the statements that moved its incident: "join" (one
+        step, which may find it cannot) and "refresh" (every report read)."""
+        with CaptureQueriesContext(connection) as queries:
+            report = submit()
+        sql = " ".join(q["sql"] for q in queries.captured_queries)
+        return report, [how for how in ("join", "refresh") if f"EXECUTE citypin_{how}_incident " in sql]
+
+    def assert_as_refreshed(self, incident_id: int) -> None:
+        """The incident as intake left it is what refresh_incident makes of all its reports: the
+        same counts and times, the same hull, and its mean within rounding (1e-9 degrees)."""
+        joined = Incident.objects.get(pk=incident_id)
+        refresh_incident(incident_id)
+        full = Incident.objects.get(pk=incident_id)
+        fields = ("report_count", "supporter_count", "first_reported_at", "last_reported_at")
+        self.assertEqual({f: getattr(joined, f) for f in fields}, {f: getattr(full, f) for f in fields})
+        self.assertTrue(joined.footprint.equals(full.footprint), (joined.footprint.wkt, full.footprint.wkt))
+        for name in ("location", "public_location"):
+            self.assertAlmostEqual(getattr(joined, name).x, getattr(full, name).x, delta=1e-9)
+            self.assertAlmostEqual(getattr(joined, name).y, getattr(full, name).y, delta=1e-9)
+
+    def test_a_report_joining_an_incident_moves_it_as_refreshing_all_its_reports_would(self):
+        """Joining is one step (the mean moves by one point, the hull takes it in), not a read of
+        every report of the incident, which grew with it: the result is the same."""
+        located = []
+        for metres, bearing in ((0, 0), (20, 0), (20, 90), (15, 180), (20, 270), (30, 45)):
+            lon, lat = project(*ORIGIN, metres, bearing)
+            report, how = self.joined_how(lambda: submit_report(ReportDraft(
+                category_code="pothole", lon=lon, lat=lat, attributes={"size": "small"})))
+            located.append(report)
+            self.assertEqual(how, ["join"] if len(located) > 1 else [])  # the first made its incident whole
+        self.assertEqual(len({r.incident_id for r in located}), 1)
+        self.assertEqual(Incident.objects.get(pk=located[0].incident_id).footprint.geom_type, "Polygon")
+        self.assert_as_refreshed(located[0].incident_id)
+
+    def test_a_report_joining_an_incident_of_snapped_points_moves_it_as_refreshing_would(self):
+        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
+        joined = []
+        for lon, lat in (project(*ORIGIN, 2000, 0), project(*ORIGIN, 2010, 0), project(*ORIGIN, 2020, 0)):
+            report, how = self.joined_how(lambda: submit_report(ReportDraft(
+                category_code="illegal-construction", lon=lon, lat=lat, reporter=Reporter(name="A", email="a@example.vn"))))
+            joined.append(report)
+            self.assertEqual(how, ["refresh"])
+        self.assertEqual(len({r.incident_id for r in joined}), 1)
+        self.assert_as_refreshed(joined[0].incident_id)
+
+    def test_an_incident_holding_an_unlocated_report_is_refreshed_whole_when_a_report_joins(self):
+        """Its report count is not its number of points: the one-step mean would weigh them wrong."""
+        first = report_at(0)
+        unlocated = submit_report(ReportDraft(category_code="pothole", lon=None, lat=None, ward_code="A",
+                                              address="Hẻm 12", attributes={"size": "small"}))
+        merge_incidents(first.incident_id, [unlocated.incident_id])
+        joining, how = self.joined_how(lambda: report_at(30))
+        self.assertEqual(how, ["join", "refresh"])  # the one step found the unlocated report, and did nothing
+        self.assertEqual(joining.incident_id, first.incident_id)
+        self.assertEqual(Incident.objects.get(pk=first.incident_id).report_count, 3)
+        self.assert_as_refreshed(first.incident_id)
 
     def test_two_reports_60_m_apart_are_two_incidents(self):
         self.assertNotEqual(report_at(0).incident_id, report_at(60).incident_id)
