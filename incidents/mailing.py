@@ -153,24 +153,25 @@ def _plain(value: object) -> object:
 
 
 def render(event: str, language: str, values: dict, template: MessageTemplate | None = None,
-           *, use_stored: bool = True) -> Rendered:
+           *, use_stored: bool = True, subject: bool = True) -> Rendered:
     """Subject and text of `event` in `language`. `values` may hold the report and department
     as models: they become their safe views here, in the language. `template` previews an
-    unsaved row; otherwise the stored row for (event, language) is used when there is one."""
+    unsaved row; otherwise the stored row for (event, language) is used when there is one.
+    Without `subject`, only the text is rendered (the subject is "")."""
     with override(language):
         context = {"site_url": settings.CITYPIN_SITE_URL, **{k: _plain(v) for k, v in values.items()}}
         if template is None and use_stored:
             template = MessageTemplate.objects.filter(event=event, language=language).first()
         if template is not None:
             try:
-                return Rendered(one_line(_render_source(template.subject, context)),
+                return Rendered(one_line(_render_source(template.subject, context)) if subject else "",
                                 _render_source(template.body, context))
             except Exception:  # a mail never rolls back its cause: the file template says it instead
                 if template.pk is None:
                     raise
                 log.exception("mail template %s (%s) failed; using the file template", event, language)
         name = FILE_TEMPLATE.get(event, event)
-        return Rendered(one_line(render_to_string(f"incidents/email/{name}_subject.txt", context)),
+        return Rendered(one_line(render_to_string(f"incidents/email/{name}_subject.txt", context)) if subject else "",
                         render_to_string(f"incidents/email/{name}_body.txt", context))
 
 

@@ -184,7 +184,7 @@ def _stored_templates(event: str) -> dict[str, MessageTemplate]:
 def _staff_mail(event: str, values: dict, stored: dict[str, MessageTemplate]) -> tuple[str, str]:
     """Subject (Vietnamese) and body (Vietnamese, then English)."""
     vi = render(event, "vi", values, stored.get("vi"), use_stored=False)
-    en = render(event, "en", values, stored.get("en"), use_stored=False)
+    en = render(event, "en", values, stored.get("en"), use_stored=False, subject=False)  # the subject is Vietnamese
     return vi.subject, vi.body + BILINGUAL_SEPARATOR + en.body
 
 
