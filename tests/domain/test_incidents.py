@@ -105,6 +105,18 @@ class IntakeGroupingTests(TestCase):
         self.assertEqual(len({r.incident_id for r in joined}), 1)
         self.assert_as_refreshed(joined[0].incident_id)
 
+    def test_an_exact_report_joining_an_incident_of_snapped_points_refreshes_it(self):
+        """Its public point is snapped from its reports' (group matching mixes categories): no mean
+        of points says where that lands."""
+        Category.objects.filter(code__in=["encroachment", "illegal-construction"]).update(match_group=True)
+        Category.objects.filter(code="illegal-construction").update(public_location_precision_m=100)
+        lon, lat = project(*ORIGIN, 2000, 0)
+        first = submit_report(ReportDraft(category_code="illegal-construction", lon=lon, lat=lat,
+                                          reporter=Reporter(name="A", email="a@example.vn")))
+        joining, how = self.joined_how(lambda: submit_report(ReportDraft(category_code="encroachment", lon=lon, lat=lat)))
+        self.assertEqual((joining.incident_id, how), (first.incident_id, ["join", "refresh"]))
+        self.assert_as_refreshed(first.incident_id)
+
     def test_an_incident_holding_an_unlocated_report_is_refreshed_whole_when_a_report_joins(self):
         """Its report count is not its number of points: the one-step mean would weigh them wrong."""
         first = report_at(0)
