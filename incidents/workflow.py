@@ -142,7 +142,7 @@ def support_report(report: Report, *, email: str = "", browser: str = "", ip: st
                    language: str | None = None) -> Supporter:
     """Record a "me too" on an open report: one per e-mail address and one per browser. The
     supporter's mail is in `language` (by default the request's)."""
-    report = Report.objects.select_for_update().get(pk=report.pk)  # decide on the current state
+    report = lock_report(report.pk)  # decide on the current state
     if not report.is_open:
         raise ValidationError({"report": [_("This report is closed; if the problem is back, submit a new one.")]})
     email = email.strip().lower()
@@ -165,6 +165,8 @@ def support_report(report: Report, *, email: str = "", browser: str = "", ip: st
     except IntegrityError:
         raise ValidationError({"report": [_("You already support this report. Thank you!")]}) from None
     Report.objects.filter(pk=report.pk).update(supporter_count=F("supporter_count") + 1)
+    # The incident's count is its reports' sum: kept as it goes, not only when a refresh recounts it.
+    Incident.objects.filter(pk=report.incident_id).update(supporter_count=F("supporter_count") + 1)
     record(report, ReportEvent.Kind.SUPPORTED)
     enqueue_supporter_milestone(report, report.supporter_count + 1)  # the row is locked: this is the new count
     return supporter

@@ -129,6 +129,14 @@ class IntakeGroupingTests(TestCase):
         self.assertEqual(Incident.objects.get(pk=first.incident_id).report_count, 3)
         self.assert_as_refreshed(first.incident_id)
 
+    def test_a_supporter_counts_on_the_incident_at_once_and_after_more_reports_join(self):
+        first = report_at(0)
+        support_report(first, email="fan@example.vn")
+        self.assertEqual(Incident.objects.get(pk=first.incident_id).supporter_count, 1)
+        report_at(20)  # joins by one step
+        self.assertEqual(Incident.objects.get(pk=first.incident_id).supporter_count, 1)
+        self.assert_as_refreshed(first.incident_id)
+
     def test_two_reports_60_m_apart_are_two_incidents(self):
         self.assertNotEqual(report_at(0).incident_id, report_at(60).incident_id)
 
