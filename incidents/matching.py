@@ -109,14 +109,13 @@ WHERE i.id = %(id)s
 # the caller refreshes): every report of the incident has a point (its count is its number of
 # points; report_unlocated_incident finds one at once), and its public point is its mean (no
 # report of it snapped: the caller passes only a report of an exact category).
-JOIN_SQL = """
+# The incident's mean moved by the new point's share.
+_JOINED_MEAN = """ST_SetSRID(ST_MakePoint(
+    ST_X(i.location) + (ST_X(r.location) - ST_X(i.location)) / (i.report_count + 1),
+    ST_Y(i.location) + (ST_Y(r.location) - ST_Y(i.location)) / (i.report_count + 1)), 4326)"""
+JOIN_SQL = f"""
 UPDATE incidents_incident i
-SET location = ST_SetSRID(ST_MakePoint(ST_X(i.location) + (ST_X(r.location) - ST_X(i.location)) / (i.report_count + 1),
-                                       ST_Y(i.location) + (ST_Y(r.location) - ST_Y(i.location)) / (i.report_count + 1)),
-                          4326),
-    public_location = ST_SetSRID(ST_MakePoint(ST_X(i.location) + (ST_X(r.location) - ST_X(i.location)) / (i.report_count + 1),
-                                              ST_Y(i.location) + (ST_Y(r.location) - ST_Y(i.location)) / (i.report_count + 1)),
-                                 4326),
+SET location = {_JOINED_MEAN}, public_location = {_JOINED_MEAN},
     footprint = ST_ConvexHull(ST_Collect(i.footprint, r.location)),
     report_count = i.report_count + 1, supporter_count = i.supporter_count + r.supporter_count,
     first_reported_at = least(i.first_reported_at, r.created_at), last_reported_at = greatest(i.last_reported_at, r.created_at),
