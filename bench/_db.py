@@ -137,6 +137,7 @@ def grow_to(target: int, days: int = 60, *, ago: int = 0, statuses: list[str] | 
     Interrupted, it leaves the indexes missing: empty() the database."""
     from django.db import connection
 
+    from incidents.cells import fold_tile_cells
     from incidents.models import Department
 
     with connection.cursor() as cursor:
@@ -171,6 +172,7 @@ def grow_to(target: int, days: int = 60, *, ago: int = 0, statuses: list[str] | 
         else:
             for sql, params in batches:
                 cursor.execute(sql, params)
+            fold_tile_cells()  # as the worker would: the tiles read the kept counts, not a backlog
         vacuum("incidents_report")
         vacuum("incidents_incident")
         print(f"  (filled to {target:,} reports in {time.perf_counter() - start:.0f} s)", flush=True)

@@ -3,13 +3,16 @@ them directly and the worker loop stays trivial."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from incidents.alerts import send_digests
+from incidents.cells import fold_tile_cells
 from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
@@ -21,6 +24,9 @@ _last_hotspots = None
 _last_snapshot_try = None
 SNAPSHOT_RETRY_S = 3600  # a snapshot that failed (disk full, GDAL missing) is tried again an hour later
 _outbox: threading.Thread | None = None
+_folder: threading.Thread | None = None
+FOLD_INTERVAL_S = 1.0  # how often the tiles' kept counts take in what was written (incidents.cells)
+log = logging.getLogger(__name__)
 
 
 def start_outbox(stop: threading.Event, write: Callable[[str], None]) -> threading.Thread:
@@ -32,6 +38,28 @@ def start_outbox(stop: threading.Event, write: Callable[[str], None]) -> threadi
     return _outbox
 
 
+def start_folding(stop: threading.Event) -> threading.Thread:
+    """Fold the tiles' pending count changes every FOLD_INTERVAL_S, in a thread of its own, so
+    that they stay few (readers add them up) whatever the pass is doing."""
+    global _folder
+    _folder = threading.Thread(target=_fold_until, args=(stop,), name="cells")
+    _folder.start()
+    return _folder
+
+
+def _fold_until(stop: threading.Event) -> None:
+    try:
+        while not stop.is_set():
+            try:
+                fold_tile_cells()
+            except Exception:  # noqa: BLE001 - a long-running loop (the database restarting...): log, reconnect
+                log.exception("folding the tile counts failed; retrying in %s s", FOLD_INTERVAL_S)
+                connection.close()
+            stop.wait(FOLD_INTERVAL_S)
+    finally:
+        connection.close()
+
+
 def run_once() -> str:
     """One pass over every job; returns a one-line summary, or "" when nothing happened."""
     global _last_hotspots, _last_snapshot_try
@@ -40,6 +68,8 @@ def run_once() -> str:
         sent, failed = send_pending()
         if sent or failed:
             lines.append(f"outbox: {sent} sent, {failed} failed")
+    if _folder is None or not _folder.is_alive():  # else the folding thread does it
+        fold_tile_cells()
     now = timezone.now()
     escalated = escalate_overdue(now)
     if escalated:

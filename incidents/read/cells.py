@@ -48,8 +48,8 @@ GROUP BY ST_SnapToGrid(q.m, %(cell_m)s)
 ORDER BY count(*) DESC
 LIMIT %(max_cells)s
 """
-# Kept grid counts of the reports layer (citypin_tile_cell, migration 0012, with this
-# transaction's changes not yet folded in, citypin_tile_cell_delta, migration 0017): the cells
+# Kept grid counts of the reports layer (citypin_tile_cell, migration 0012, plus the changes not
+# yet folded in that this statement can see, citypin_tile_cell_delta, migration 0031): the cells
 # of the tiles of zoom %(z)s from x %(x0)s to %(x1)s and y %(y0)s to %(y1)s, summed over the
 # categories (all, or {categories}); a cell's point is the mean of its reports' EPSG:3857
 # coordinates (metres), back in SRID 4326, and it counts when that point is in the bbox.
@@ -62,7 +62,7 @@ FROM (
            sum(k.n)::int AS n, sum(k.open)::int AS open
     FROM (SELECT {KEPT} FROM citypin_tile_cell
           UNION ALL
-          SELECT {KEPT} FROM citypin_tile_cell_delta WHERE txid = txid_current_if_assigned()) k
+          SELECT {KEPT} FROM citypin_tile_cell_delta) k
     WHERE k.layer = 'reports' AND k.z = %(z)s AND k.x BETWEEN %(x0)s AND %(x1)s AND k.y BETWEEN %(y0)s AND %(y1)s
       AND {{categories}}
     GROUP BY k.x, k.y, k.cell

@@ -18,9 +18,10 @@ instead of points (as read/cells.py does for the map's aggregate API): each tile
 CELLS_PER_TILE × CELLS_PER_TILE square cells of EPSG:3857, and each non-empty cell is one point
 at the mean position of its rows, with how many there are and how many are open. Cells are
 aligned to the tile, so no cell straddles two tiles. The database keeps these counts per
-zoom, cell and category (citypin_tile_cell, migration 0012, exact in every writing
-transaction), so an unfiltered or category-filtered tile reads at most 64 rows per category
-instead of the hundreds of thousands of reports under a zoom-10 tile. Other filters (status,
+zoom, cell and category (citypin_tile_cell, migration 0012, plus the changes the worker has not
+folded in yet, migration 0031: exact whenever it folds), so an unfiltered or category-filtered
+tile reads at most 64 rows per category (and the few changes pending) instead of the hundreds
+of thousands of reports under a zoom-10 tile. Other filters (status,
 department, area, dates) count the rows themselves (CELLS_SQL), with mercator coordinates
 computed by arithmetic (EPSG:3857's sphere formulas), a fraction of the cost of ST_Transform.
 
@@ -113,8 +114,8 @@ ORDER BY 1
 
 KEPT = "layer, z, x, y, cell, category_id, n, open, sum_mx, sum_my"
 
-# Grid counts kept by the database (citypin_tile_cell, migration 0012, with the changes this
-# transaction will fold in at commit, citypin_tile_cell_delta, migration 0017) for the layer
+# Grid counts kept by the database (citypin_tile_cell, migration 0012, plus the changes not yet
+# folded in that this statement can see, citypin_tile_cell_delta, migration 0031) for the layer
 # %(layer)s: the tile's 64 cells, summed over categories (all, or those of %(categories)s), read
 # by primary key; a cell's point is the mean of its rows' EPSG:3857 coordinates.
 KEPT_CELLS_SQL = f"""
@@ -124,7 +125,7 @@ SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(k.sum_mx) / sum(k.n), sum(k.sum_
        sum(k.open)::int AS open
 FROM (SELECT {KEPT} FROM citypin_tile_cell
       UNION ALL
-      SELECT {KEPT} FROM citypin_tile_cell_delta WHERE txid = txid_current_if_assigned()) k
+      SELECT {KEPT} FROM citypin_tile_cell_delta) k
 WHERE k.layer = %(layer)s AND k.z = %(z)s AND k.x = %(x)s AND k.y = %(y)s AND {{categories}}
 GROUP BY k.cell
 HAVING sum(k.n) > 0

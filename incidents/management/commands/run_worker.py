@@ -7,14 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from incidents.delivery.outbox import serve
-from incidents.worker import run_once, start_outbox
+from incidents.worker import run_once, start_folding, start_outbox
 
 log = logging.getLogger("citypin.worker")
 
 
 class Command(BaseCommand):
     help = ("Background worker: sends the outbox (e-mails), escalates reports not acknowledged in time, "
-            "refreshes hotspots. Runs until stopped; --once for one pass.")
+            "refreshes hotspots, folds the tiles' counts. Runs until stopped; --once for one pass.")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true")
@@ -30,12 +30,15 @@ class Command(BaseCommand):
         if outbox_only:
             return serve(stopping, self.stdout.write)
         outbox = None if once else start_outbox(stopping, self.stdout.write)
+        folder = None if once else start_folding(stopping)
         try:
             self._loop(once, stopping)
         finally:
             stopping.set()
             if outbox is not None:
                 outbox.join()  # it finishes or releases the messages in hand
+            if folder is not None:
+                folder.join()
 
     def _loop(self, once: bool, stopping: threading.Event) -> None:
         while True:
