@@ -20,6 +20,7 @@ from django.utils import timezone
 from incidents.delivery.outbox import send_pending
 from incidents.models import Department, OutboxMessage, WebhookEndpoint
 from tests.delivery.receiver import Receiver
+from tests.processes import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +104,7 @@ def start_worker() -> subprocess.Popen:
            "CITYPIN_OUTBOX_LEASE": "1", "CITYPIN_OUTBOX_BATCH": "40", "CITYPIN_OUTBOX_CONCURRENCY": "2",
            "CITYPIN_WEBHOOK_ALLOW_PRIVATE": "1", "CITYPIN_WORKER_INTERVAL": "0.5"}
     return subprocess.Popen([sys.executable, "manage.py", "run_worker", "--outbox-only"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
 
 
 def wait_until(condition, timeout: float = 60) -> None:

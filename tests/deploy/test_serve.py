@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from tests.deploy.test_settings import GOOD_KEY, PROCESS_SETTINGS, start_django
+from tests.processes import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db  # the served process uses the test database: it must exist
@@ -58,7 +59,7 @@ def served(django_db_setup, django_db_blocker):
     env = {**{k: v for k, v in os.environ.items() if k not in PROCESS_SETTINGS}, **PRODUCTION, "PORT": str(port), "WEB_CONCURRENCY": "2",
            "CITYPIN_DB_NAME": connection.settings_dict["NAME"], "CITYPIN_WORKER_INTERVAL": "1"}
     process = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
     deadline = time.monotonic() + 300  # the first start collects and compresses the static files
     while time.monotonic() < deadline:
         try:
