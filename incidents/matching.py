@@ -66,15 +66,18 @@ LIMIT 5
 
 # The most recently resolved incident of the category whose point lies within the duplicate
 # radius (metres, geography) of a new report, resolved within the category's recurrence window.
+# The probe is served by incident_done_recent_geog, a GiST index on (location::geography,
+# resolved_at) over resolved and closed incidents only (migration 0032): the open incidents a
+# storm keeps moving, one row version per joining report, are never in it.
 RECURRENCE_SQL = """
-SELECT i.id
-FROM incidents_incident i
-WHERE i.category_id = %(category_id)s
-  AND i.status = ANY(%(done_statuses)s)
-  AND i.resolved_at >= %(now)s - make_interval(days => %(recurrence_days)s)
-  AND ST_DWithin(i.location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius_m)s)
-ORDER BY i.resolved_at DESC
-LIMIT 1
+WITH near AS MATERIALIZED (  -- the spatial index first, whatever the category's statistics say
+    SELECT i.id, i.category_id, i.resolved_at
+    FROM incidents_incident i
+    WHERE ST_DWithin(i.location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius_m)s)
+      AND i.status IN ('resolved', 'closed')  -- DONE_STATUSES, literal: incident_done_recent_geog's predicate
+      AND i.resolved_at >= %(now)s - make_interval(days => %(recurrence_days)s)
+)
+SELECT id FROM near WHERE category_id = %(category_id)s ORDER BY resolved_at DESC LIMIT 1
 """
 
 # An incident's derived fields from its reports: centroid and convex hull of their points
@@ -143,8 +146,8 @@ CANDIDATES = PreparedQuery("citypin_candidates", CANDIDATES_SQL, {
 REFRESH = PreparedQuery("citypin_refresh_incident", REFRESH_SQL, {"id": "bigint", "metric_srid": "int"})
 JOIN = PreparedQuery("citypin_join_incident", JOIN_SQL, {"id": "bigint", "report_id": "bigint"})
 RECURRENCE = PreparedQuery("citypin_recurrence", RECURRENCE_SQL, {
-    "category_id": "bigint", "done_statuses": "text[]", "now": "timestamptz", "recurrence_days": "int",
-    "lon": "float8", "lat": "float8", "radius_m": "float8"})
+    "category_id": "bigint", "now": "timestamptz", "recurrence_days": "int", "lon": "float8", "lat": "float8",
+    "radius_m": "float8"})
 
 
 def candidates(category: Category, lon: float, lat: float, text: str, now: datetime | None = None) -> list[Candidate]:
@@ -162,9 +165,9 @@ def recurrence_of(category: Category, lon: float, lat: float, now: datetime | No
     if not category.recurrence_days:
         return None
     with connection.cursor() as cursor:
-        RECURRENCE.execute(cursor, {"category_id": category.pk, "done_statuses": DONE_STATUSES,
-                                        "now": now or timezone.now(), "recurrence_days": category.recurrence_days,
-                                        "lon": lon, "lat": lat, "radius_m": category.duplicate_radius_m})
+        RECURRENCE.execute(cursor, {"category_id": category.pk, "now": now or timezone.now(),
+                                    "recurrence_days": category.recurrence_days, "lon": lon, "lat": lat,
+                                    "radius_m": category.duplicate_radius_m})
         row = cursor.fetchone()
     return row[0] if row else None
 

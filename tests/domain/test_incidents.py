@@ -218,18 +218,44 @@ class IntakeGroupingTests(TestCase):
         Incident.objects.filter(pk=first.incident_id).update(resolved_at=timezone.now() - timedelta(days=91))
         self.assertIsNone(report_at(20).recurrence_of_id)
 
-    def test_candidate_query_uses_the_spatial_index(self):
+    def generic_plan(self, query, params: dict) -> str:
+        """The plan the prepared statement runs with (a generic plan, as PostgreSQL settles on
+        after five executions), sequential scans off: which index it can use at all."""
         from django.db import connection
 
-        from incidents.matching import CANDIDATES_SQL
-
+        name = f"test_{query.name}"
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN " + CANDIDATES_SQL, {
-                "lon": ORIGIN[0], "lat": ORIGIN[1], "text": "", "radius_m": 50, "window_days": 30,
-                "now": timezone.now(), "category_ids": [self.pothole.pk], "open_statuses": list(Report.OPEN_STATUSES)})
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute(query.prepare_sql.replace(f"PREPARE {query.name} ", f"PREPARE {name} ", 1))
+            try:
+                cursor.execute(query.execute_sql.replace(f"EXECUTE {query.name} ", f"EXPLAIN EXECUTE {name} ", 1),
+                               [params[p] for p in query.order])
+                return "\n".join(row[0] for row in cursor.fetchall())
+            finally:
+                cursor.execute(f"DEALLOCATE {name}")
+
+    def test_candidate_query_uses_the_index_of_open_incidents(self):
+        from incidents.matching import CANDIDATES
+
+        plan = self.generic_plan(CANDIDATES, {
+            "lon": ORIGIN[0], "lat": ORIGIN[1], "text": "", "radius_m": 50, "window_days": 30, "now": timezone.now(),
+            "category_ids": [self.pothole.pk], "open_statuses": list(Report.OPEN_STATUSES)})
         self.assertIn("incident_open_recent_geog", plan, plan)
+
+    def test_recurrence_query_uses_the_index_of_done_incidents(self):
+        from incidents.matching import RECURRENCE
+
+        plan = self.generic_plan(RECURRENCE, {
+            "category_id": self.pothole.pk, "now": timezone.now(), "recurrence_days": 90, "lon": ORIGIN[0],
+            "lat": ORIGIN[1], "radius_m": 50})
+        self.assertIn("incident_done_recent_geog", plan, plan)
+
+    def test_recurrence_query_names_every_done_status_for_its_index(self):
+        from incidents.matching import DONE_STATUSES, RECURRENCE_SQL
+
+        for status in DONE_STATUSES:
+            self.assertIn(f"'{status}'", RECURRENCE_SQL)
 
     def test_candidate_query_names_every_open_status_for_its_index(self):
         from incidents.matching import CANDIDATES_SQL
