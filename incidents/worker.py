@@ -51,7 +51,7 @@ def _fold_until(stop: threading.Event) -> None:
     try:
         while not stop.is_set():
             try:
-                fold_tile_cells()
+                fold_tile_cells(stop=stop)
             except Exception:  # noqa: BLE001 - a long-running loop (the database restarting...): log, reconnect
                 log.exception("folding the tile counts failed; retrying in %s s", FOLD_INTERVAL_S)
                 connection.close()

@@ -19,7 +19,7 @@ CELLS_PER_TILE × CELLS_PER_TILE square cells of EPSG:3857, and each non-empty c
 at the mean position of its rows, with how many there are and how many are open. Cells are
 aligned to the tile, so no cell straddles two tiles. The database keeps these counts per
 zoom, cell and category (citypin_tile_cell, migration 0012, plus the changes the worker has not
-folded in yet, migration 0031: exact whenever it folds), so an unfiltered or category-filtered
+folded in yet, migration 0031: exact at all times), so an unfiltered or category-filtered
 tile reads at most 64 rows per category (and the few changes pending) instead of the hundreds
 of thousands of reports under a zoom-10 tile. Other filters (status,
 department, area, dates) count the rows themselves (CELLS_SQL), with mercator coordinates

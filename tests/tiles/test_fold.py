@@ -85,9 +85,7 @@ class FoldTests(TransactionTestCase):
 
     def test_a_fold_leaves_a_transaction_in_progress_alone_and_takes_its_changes_once_it_commits(self):
         fold_tile_cells()
-        db = connection.settings_dict
-        other = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                                 port=db["PORT"])
+        other = self.other_connection()
         try:
             with other.cursor() as cursor:  # a transaction of its own, left open
                 cursor.execute("UPDATE incidents_report SET status = 'resolved' WHERE id = %s", [self.reports[0].pk])
@@ -103,6 +101,40 @@ class FoldTests(TransactionTestCase):
         fold_tile_cells()
         self.assertEqual((pending(), kept_at_zoom_0()), (0, (5, 4)))
         self.assert_kept_equals_live()
+
+    def other_connection(self):
+        db = connection.settings_dict
+        return psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                                port=db["PORT"])
+
+    def test_a_fold_steps_aside_while_a_truncate_holds_the_reports_and_folds_on_the_next_pass(self):
+        changes = pending()
+        other = self.other_connection()
+        try:
+            with other.cursor() as cursor:  # as TRUNCATE does, until it commits
+                cursor.execute("LOCK TABLE incidents_report IN ACCESS EXCLUSIVE MODE")
+            self.assertEqual(fold_tile_cells(), 0)  # at once: it neither waits nor moves anything
+            self.assertEqual(pending(), changes)
+        finally:
+            other.rollback()
+            other.close()
+        self.assertEqual(fold_tile_cells(), changes)
+        self.assertEqual(kept_at_zoom_0(), (5, 5))
+
+    def test_a_truncate_clears_the_counts_and_what_was_pending(self):
+        fold_tile_cells()
+        Report.objects.filter(pk=self.reports[0].pk).update(status="resolved")  # a pending change
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE incidents_report CASCADE")
+        fold_tile_cells()
+        self.assertEqual((pending(), kept_at_zoom_0()), (0, (0, 0)))
+        self.assertEqual(self.cells("reports", 10), [])
+
+    def test_a_stopped_worker_folds_no_more(self):
+        stop = threading.Event()
+        stop.set()
+        self.assertEqual(fold_tile_cells(stop=stop), 0)
+        self.assertGreater(pending(), 0)
 
     def test_a_deleted_report_is_taken_out_by_the_fold(self):
         Report.objects.filter(pk=self.reports[2].pk).delete()
