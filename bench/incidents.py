@@ -40,9 +40,11 @@ from incidents.intake import ReportDraft, submit_report  # noqa: E402
 from incidents.matching import CANDIDATES_SQL, candidates  # noqa: E402
 from incidents.models import Category, Hotspot, Report  # noqa: E402
 
+# The candidates' spatial probe alone, over open incidents on their index (incident_open_recent_geog).
 BARE_DWITHIN = """
 SELECT id FROM incidents_incident
 WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius_m)s)
+  AND status IN ('new', 'acknowledged', 'in_progress', 'reopened')
 """
 BARE_DBSCAN_ALL = """
 SELECT count(DISTINCT (category_id, cid)) FROM (

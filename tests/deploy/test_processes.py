@@ -40,5 +40,7 @@ def test_a_child_started_by_a_killed_test_run_ends_with_it():
             time.sleep(0.05)
         assert not alive(child)
     finally:
-        if alive(child):
-            os.kill(child, signal.SIGKILL)
+        for pid in (parent.pid, child):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        parent.wait()

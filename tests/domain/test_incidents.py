@@ -218,6 +218,26 @@ class IntakeGroupingTests(TestCase):
         Incident.objects.filter(pk=first.incident_id).update(resolved_at=timezone.now() - timedelta(days=91))
         self.assertIsNone(report_at(20).recurrence_of_id)
 
+    def test_recurrence_is_of_the_new_report_s_category(self):
+        other = report_at(0, category="encroachment")
+        set_incident_status(other.incident_id, "resolved", message="Đã xử lý")
+        self.assertIsNone(report_at(20).recurrence_of_id)
+
+    def test_recurrence_names_the_incident_resolved_last(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá xong")
+        Incident.objects.filter(pk=first.incident_id).update(resolved_at=timezone.now() - timedelta(days=10))
+        second = report_at(10)
+        self.assertEqual(second.recurrence_of_id, first.incident_id)
+        set_incident_status(second.incident_id, "resolved", message="Đã vá lại")
+        self.assertEqual(report_at(20).recurrence_of_id, second.incident_id)
+
+    def test_a_closed_incident_is_done_for_recurrence(self):
+        first = report_at(0)
+        set_incident_status(first.incident_id, "resolved", message="Đã vá xong")
+        Incident.objects.filter(pk=first.incident_id).update(status="closed")
+        self.assertEqual(report_at(20).recurrence_of_id, first.incident_id)
+
     def generic_plan(self, query, params: dict) -> str:
         """The plan the prepared statement runs with (a generic plan, as PostgreSQL settles on
         after five executions), sequential scans off: which index it can use at all."""
