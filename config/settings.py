@@ -331,6 +331,9 @@ CITYPIN_WEBHOOK_TIMEOUT = float(os.environ.get("CITYPIN_WEBHOOK_TIMEOUT", "10"))
 # NotificationRule may say otherwise); hours between two dead-message digests to the IOC.
 CITYPIN_SUPPORTER_MILESTONE = int(os.environ.get("CITYPIN_SUPPORTER_MILESTONE", "10"))
 CITYPIN_DEAD_DIGEST_HOURS = float(os.environ.get("CITYPIN_DEAD_DIGEST_HOURS", "24"))
+# Seconds a staff address gathers the mails of new reports routed to it after one was sent: in a
+# storm the first goes at once and the rest of each window go as one mail (0: one mail a report).
+CITYPIN_STAFF_NOTICE_GATHER_S = float(os.environ.get("CITYPIN_STAFF_NOTICE_GATHER_S", "120"))
 # Area alerts (incidents/alerts.py): subscriptions (confirmed or awaiting confirmation) one
 # address may hold; days a confirmation link stays valid; a circle's radius bounds in metres; a
 # drawn area's largest size in km² and most vertices; the hour (TIME_ZONE) from which the worker

@@ -149,6 +149,8 @@ def _plain(value: object) -> object:
         return {"name": value.name}
     if isinstance(value, Report):
         return report_context(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value
 
 

@@ -30,11 +30,13 @@ from incidents.mailing import render
 from incidents.models import (
     Department,
     DigestRun,
+    GatheredNotice,
     MessageTemplate,
     Notice,
     NotificationRule,
     OutboxMessage,
     Report,
+    StaffNoticeWindow,
     Unsubscription,
     WebhookEndpoint,
 )
@@ -87,6 +89,7 @@ WHERE event = ANY(%(events)s) AND active
 ORDER BY event, category_id IS NOT NULL DESC, department_id IS NOT NULL DESC
 """
 OUTBOX_INSERT = Insert(OutboxMessage)
+GATHERED_INSERT = Insert(GatheredNotice)
 AUDIENCE = PreparedQuery("citypin_audiences", AUDIENCE_SQL,
                          {"events": "text[]", "department_id": "bigint", "category_id": "bigint"})
 
@@ -201,9 +204,98 @@ def _citizens(report: Report, who: Audience) -> dict[str, str]:
     return {email: (lang if lang in languages else "vi") for email, lang in found.items()}
 
 
+# -- gathering the staff mails of new reports in a storm ---------------------------------------
+#
+# A staff address told of a new report opens a window of CITYPIN_STAFF_NOTICE_GATHER_S seconds.
+# The new reports routed to it within the window are not mailed one by one: each leaves a
+# GatheredNotice row (no mail rendered), and when the window ends the worker sends them as one mail
+# (send_gathered_notices) and opens the next window. So a department hears of its first new report
+# at once, and in a storm of 150 reports a second it gets one mail every couple of minutes instead
+# of 150 a second, which no one reads and which cost a fifth of each report's intake.
+
+_WINDOW = StaffNoticeWindow._meta.db_table
+_GATHERED = GatheredNotice._meta.db_table
+OPEN_WINDOWS = PreparedQuery("citypin_open_windows", f"""
+SELECT recipient FROM {_WINDOW} WHERE recipient = ANY(%(recipients)s) AND until > now()""", {"recipients": "text[]"})
+# Windows open from now for %(recipients)s, unless one opened meanwhile (by a report committing
+# at the same moment: both then mail at once, which is harmless).
+OPEN_WINDOW_SQL = f"""
+INSERT INTO {_WINDOW} AS w (recipient, until)
+SELECT recipient, now() + make_interval(secs => %(seconds)s) FROM unnest(%(recipients)s::text[]) AS recipient
+ON CONFLICT (recipient) DO UPDATE SET until = EXCLUDED.until WHERE w.until <= now()
+"""
+# The addresses whose window ended with reports gathered in it, at most %(batch)s, each taken by
+# one worker (SKIP LOCKED) and given its next window.
+DUE_WINDOWS_SQL = f"""
+WITH due AS (
+    SELECT w.recipient FROM {_WINDOW} w
+    WHERE w.until <= %(now)s AND EXISTS (SELECT 1 FROM {_GATHERED} g WHERE g.recipient = w.recipient)
+    ORDER BY w.recipient
+    LIMIT %(batch)s
+    FOR UPDATE OF w SKIP LOCKED
+)
+UPDATE {_WINDOW} w SET until = %(now)s + make_interval(secs => %(seconds)s)
+FROM due WHERE w.recipient = due.recipient
+RETURNING w.recipient
+"""
+TAKE_GATHERED_SQL = f"DELETE FROM {_GATHERED} WHERE recipient = %(recipient)s RETURNING report_id"
+GATHERED = "routed_gathered"  # the mail's file templates, incidents/email/routed_gathered_*.txt
+MAX_GATHERED = 50  # reports listed in one mail; the rest are counted, with a link to the console
+
+
+def _gather(event: str, report: Report | None, staff: list[str]) -> list[str]:
+    """The staff addresses that get `event`'s mail about `report` now. For a new report, those in
+    a window get it later, gathered; the others open one."""
+    seconds = settings.CITYPIN_STAFF_NOTICE_GATHER_S
+    if event != Notice.ROUTED or report is None or not staff or seconds <= 0:
+        return staff
+    with connection.cursor() as cursor:
+        OPEN_WINDOWS.execute(cursor, {"recipients": staff})
+        busy = {recipient for (recipient,) in cursor.fetchall()}
+        now = [email for email in staff if email not in busy]
+        if now:
+            cursor.execute(OPEN_WINDOW_SQL, {"recipients": now, "seconds": seconds})
+    GATHERED_INSERT.save([GatheredNotice(recipient=email, report=report) for email in staff if email in busy])
+    return now
+
+
+def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
+    """Queue one mail per staff address whose window ended with new reports gathered in it, and
+    open its next window; returns the number of mails queued."""
+    now, queued = now or timezone.now(), 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(DUE_WINDOWS_SQL, {"now": now, "batch": batch,
+                                             "seconds": settings.CITYPIN_STAFF_NOTICE_GATHER_S})
+            recipients = [recipient for (recipient,) in cursor.fetchall()]
+            mails = []
+            for recipient in recipients:
+                cursor.execute(TAKE_GATHERED_SQL, {"recipient": recipient})
+                ids = sorted({report_id for (report_id,) in cursor.fetchall()})
+                reports = list(Report.objects.filter(pk__in=ids).select_related("category", "department")
+                               .order_by("id"))
+                if reports:
+                    subject, body = gathered_mail(reports)
+                    mails.append(OutboxMessage(recipient=recipient, subject=subject, body=body))
+            OutboxMessage.objects.bulk_create(mails)
+            queued += len(mails)
+        if len(recipients) < batch:
+            return queued
+
+
+def gathered_mail(reports: list[Report]) -> tuple[str, str]:
+    """Subject (Vietnamese) and body (Vietnamese, then English) of the mail of gathered reports."""
+    values = {"count": len(reports), "reports": reports[:MAX_GATHERED], "more": max(0, len(reports) - MAX_GATHERED),
+              "console_url": f"{settings.CITYPIN_SITE_URL}/console/"}
+    vi = render(GATHERED, "vi", values, use_stored=False)
+    en = render(GATHERED, "en", values, use_stored=False, subject=False)
+    return vi.subject, vi.body + BILINGUAL_SEPARATOR + en.body
+
+
 def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
            department: Department | None = None, center: Department | None = None) -> int:
-    """Queue `event`'s mail for everyone `who` names, each once; returns how many."""
+    """Queue `event`'s mail for everyone `who` names, each once; returns how many (a new report's
+    staff mail gathered for later counts as queued)."""
     staff: list[str] = []
     if who.department and department is not None and department.email:
         staff.append(department.email.strip().lower())
@@ -213,11 +305,12 @@ def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
     staff = list(dict.fromkeys(staff))
     citizens = _subscribed(report, _citizens(report, who)) if report is not None else {}
     rows = []
+    immediate = _gather(event, report, staff)
     # The admin's templates for the event, every language in one query (none: the file templates).
-    stored = _stored_templates(event) if staff or citizens else {}
-    if staff:
+    stored = _stored_templates(event) if immediate or citizens else {}
+    if immediate:
         subject, body = _staff_mail(event, values, stored)
-        rows += [OutboxMessage(recipient=email, subject=subject, body=body, report=report) for email in staff]
+        rows += [OutboxMessage(recipient=email, subject=subject, body=body, report=report) for email in immediate]
     for email, language in citizens.items():
         if email in staff:
             continue
@@ -227,7 +320,7 @@ def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
             "List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Content-Language": language}))
     OUTBOX_INSERT.save(rows)
-    return len(rows)
+    return len(rows) + len(staff) - len(immediate)
 
 
 def _report_notice(event: str, report: Report, values: dict, department: Department | None = None,

@@ -17,7 +17,7 @@ from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import send_pending, serve
 from incidents.escalation import escalate_overdue
 from incidents.hotspots import refresh_hotspots
-from incidents.notices import enqueue_dead_message_digest
+from incidents.notices import enqueue_dead_message_digest, send_gathered_notices
 from incidents.read.snapshot import make_snapshot, snapshot_due
 
 _last_hotspots = None
@@ -74,6 +74,9 @@ def run_once() -> str:
     escalated = escalate_overdue(now)
     if escalated:
         lines.append(f"escalated: {escalated} reports not acknowledged in time")
+    gathered = send_gathered_notices(now)  # each staff address's new reports of a window that ended
+    if gathered:
+        lines.append(f"gathered notices: {gathered} mails of new reports to staff")
     dead = enqueue_dead_message_digest(now)  # at most every CITYPIN_DEAD_DIGEST_HOURS, and only when some died
     if dead:
         lines.append(f"dead-message digest: {dead} mails to the operations centers")

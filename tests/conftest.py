@@ -19,6 +19,10 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
+    # One staff mail per new report, as with CITYPIN_STAFF_NOTICE_GATHER_S=0: the tests of what a
+    # department's mail says and who gets it make several reports a test. Gathering the mails of
+    # a storm (on by default) has its tests, tests/delivery/test_gathered.py, which turn it on.
+    settings.CITYPIN_STAFF_NOTICE_GATHER_S = 0
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,15 @@ from incidents.models.config import (
 from incidents.models.forwarding import Open311Endpoint, Open311Forward, Open311Service
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incidents import Hotspot, HotspotRun, Incident
-from incidents.models.messaging import DigestRun, MessageTemplate, Notice, NotificationRule, Unsubscription
+from incidents.models.messaging import (
+    DigestRun,
+    GatheredNotice,
+    MessageTemplate,
+    Notice,
+    NotificationRule,
+    StaffNoticeWindow,
+    Unsubscription,
+)
 from incidents.models.ratelimit import RateCount
 from incidents.models.reports import (  # noqa: F401 (migrations)
     ClientSubmission,
@@ -33,6 +41,7 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 __all__ = [
     "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
-    "WebhookEndpoint", "DigestRun", "MessageTemplate", "Notice", "NotificationRule", "Unsubscription",
+    "WebhookEndpoint", "DigestRun", "GatheredNotice", "MessageTemplate", "Notice", "NotificationRule", "StaffNoticeWindow",
+    "Unsubscription",
     "Open311Endpoint", "Open311Forward", "Open311Service", "RateCount",
 ]

@@ -123,3 +123,23 @@ class DigestRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class StaffNoticeWindow(models.Model):
+    """Until when a staff address gathers the mails of new reports routed to it
+    (CITYPIN_STAFF_NOTICE_GATHER_S after its last such mail): in a storm the first report's mail
+    goes at once, the rest wait as GatheredNotice rows and go as one mail (incidents.notices)."""
+
+    recipient = models.CharField(max_length=254, primary_key=True)
+    until = models.DateTimeField()
+
+
+class GatheredNotice(models.Model):
+    """A new report whose mail to `recipient` waits for the end of the address's window."""
+
+    recipient = models.CharField(max_length=254)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "id"], name="gathered_notice_recipient")]
