@@ -7,7 +7,9 @@ this benchmark's own (bench/_cluster.py) so that restarting it disturbs nobody e
    each. The sustained rate is the highest one served in full with p95 ≤ 250 ms. Baseline, in
    the same run on the same cluster: the raw single-statement SQL insert of a report row (a copy
    of a real one), CLIENTS connections in parallel. Target: ≥ 150 reports/s on 2 cores, and the
-   outbox keeping up (what the storm queued is sent within a few seconds of its end).
+   outbox keeping up (what the storm queued is sent within a few seconds of its end). The
+   department's mails of new reports are gathered, one per window (CITYPIN_STAFF_NOTICE_GATHER_S):
+   each step prints how many reports wait for the window's end, and for how many mails.
 2. Restart under load: CLIENTS clients post RESTART_REPORTS reports, each with an
    Idempotency-Key, retrying 503s after Retry-After; the cluster is restarted fast at a third
    and immediate at two thirds. Counted: reports answered 201 and missing (must be 0),
@@ -217,8 +219,10 @@ def storm(city: City, rates: list[int]) -> None:
         drained = outbox_drain_s(city)
         spent = {part: (seconds - before[part]) * 1000 / (rate * STEP_S) for part, seconds in city.cpu().items()}
         full = served >= 0.95 * rate and errors == 0
+        [(gathered, addresses)] = city.sql("SELECT count(*), count(DISTINCT recipient) FROM incidents_gatherednotice")
         print(f"  offered {rate:>4}/s: served {served:6.1f}/s, p95 {p95:6.0f} ms, errors {errors}, "
-              f"outbox drained {drained:.1f} s after the step")
+              f"outbox drained {drained:.1f} s after the step; {gathered} new reports gathered for "
+              f"{addresses} staff mail(s) at their window's end")
         print("      CPU per report, outbox included: " + ", ".join(f"{part} {ms:.1f} ms" for part, ms in spent.items())
               + f"; {sum(spent.values()):.1f} ms in all ({os.cpu_count()} cores: at most "
               f"{os.cpu_count() * 1000 / sum(spent.values()):.0f}/s)")
