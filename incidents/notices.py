@@ -215,21 +215,31 @@ def _citizens(report: Report, who: Audience) -> dict[str, str]:
 
 _WINDOW = StaffNoticeWindow._meta.db_table
 _GATHERED = GatheredNotice._meta.db_table
+# The addresses of %(recipients)s that gather: their window is open, or reports wait in it for
+# the worker (then only the worker, sending them, opens the next window). statement_timestamp():
+# the clock the worker's pass uses, not the time the intake's transaction began.
+_WAITING = f"EXISTS (SELECT 1 FROM {_GATHERED} g WHERE g.recipient = w.recipient)"
 OPEN_WINDOWS = PreparedQuery("citypin_open_windows", f"""
-SELECT recipient FROM {_WINDOW} WHERE recipient = ANY(%(recipients)s) AND until > now()""", {"recipients": "text[]"})
-# Windows open from now for %(recipients)s, unless one opened meanwhile (by a report committing
-# at the same moment: both then mail at once, which is harmless).
+SELECT w.recipient FROM {_WINDOW} w
+WHERE w.recipient = ANY(%(recipients)s) AND (w.until > statement_timestamp() OR {_WAITING})""",
+                             {"recipients": "text[]"})
+# A window opens from now for each of %(recipients)s (sorted: one lock order) still quiet; those
+# returned are mailed at once. An intake committing the same moment holds the row until it
+# commits: the others then find it open, return nothing, and gather.
 OPEN_WINDOW_SQL = f"""
 INSERT INTO {_WINDOW} AS w (recipient, until)
-SELECT recipient, now() + make_interval(secs => %(seconds)s) FROM unnest(%(recipients)s::text[]) AS recipient
-ON CONFLICT (recipient) DO UPDATE SET until = EXCLUDED.until WHERE w.until <= now()
+SELECT recipient, statement_timestamp() + make_interval(secs => %(seconds)s)
+FROM unnest(%(recipients)s::text[]) AS recipient ORDER BY recipient
+ON CONFLICT (recipient) DO UPDATE SET until = EXCLUDED.until
+WHERE w.until <= statement_timestamp() AND NOT {_WAITING}
+RETURNING w.recipient
 """
-# The addresses whose window ended with reports gathered in it, at most %(batch)s, each taken by
+# The addresses whose window ended with reports waiting in it, at most %(batch)s, each taken by
 # one worker (SKIP LOCKED) and given its next window.
 DUE_WINDOWS_SQL = f"""
 WITH due AS (
     SELECT w.recipient FROM {_WINDOW} w
-    WHERE w.until <= %(now)s AND EXISTS (SELECT 1 FROM {_GATHERED} g WHERE g.recipient = w.recipient)
+    WHERE w.until <= %(now)s AND {_WAITING}
     ORDER BY w.recipient
     LIMIT %(batch)s
     FOR UPDATE OF w SKIP LOCKED
@@ -245,22 +255,24 @@ MAX_GATHERED = 50  # reports listed in one mail; the rest are counted, with a li
 
 def _gather(event: str, report: Report | None, staff: list[str]) -> list[str]:
     """The staff addresses that get `event`'s mail about `report` now. For a new report, those in
-    a window get it later, gathered; the others open one."""
+    a window get it later, gathered; the quiet ones open a window."""
     seconds = settings.CITYPIN_STAFF_NOTICE_GATHER_S
     if event != Notice.ROUTED or report is None or not staff or seconds <= 0:
         return staff
     with connection.cursor() as cursor:
         OPEN_WINDOWS.execute(cursor, {"recipients": staff})
         busy = {recipient for (recipient,) in cursor.fetchall()}
-        now = [email for email in staff if email not in busy]
-        if now:
-            cursor.execute(OPEN_WINDOW_SQL, {"recipients": now, "seconds": seconds})
+        quiet = sorted(email for email in staff if email not in busy)
+        if quiet:
+            cursor.execute(OPEN_WINDOW_SQL, {"recipients": quiet, "seconds": seconds})
+            opened = {recipient for (recipient,) in cursor.fetchall()}
+            busy.update(email for email in quiet if email not in opened)
     GATHERED_INSERT.save([GatheredNotice(recipient=email, report=report) for email in staff if email in busy])
-    return now
+    return [email for email in staff if email not in busy]
 
 
 def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
-    """Queue one mail per staff address whose window ended with new reports gathered in it, and
+    """Queue one mail per staff address whose window ended with new reports waiting in it, and
     open its next window; returns the number of mails queued."""
     now, queued = now or timezone.now(), 0
     while True:
@@ -272,10 +284,10 @@ def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
             for recipient in recipients:
                 cursor.execute(TAKE_GATHERED_SQL, {"recipient": recipient})
                 ids = sorted({report_id for (report_id,) in cursor.fetchall()})
-                reports = list(Report.objects.filter(pk__in=ids).select_related("category", "department")
-                               .order_by("id"))
-                if reports:
-                    subject, body = gathered_mail(reports)
+                listed = list(Report.objects.filter(pk__in=ids[:MAX_GATHERED])
+                              .select_related("category", "department").order_by("id"))
+                if listed:
+                    subject, body = gathered_mail(listed, len(ids))
                     mails.append(OutboxMessage(recipient=recipient, subject=subject, body=body))
             OutboxMessage.objects.bulk_create(mails)
             queued += len(mails)
@@ -283,9 +295,10 @@ def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
             return queued
 
 
-def gathered_mail(reports: list[Report]) -> tuple[str, str]:
-    """Subject (Vietnamese) and body (Vietnamese, then English) of the mail of gathered reports."""
-    values = {"count": len(reports), "reports": reports[:MAX_GATHERED], "more": max(0, len(reports) - MAX_GATHERED),
+def gathered_mail(listed: list[Report], count: int) -> tuple[str, str]:
+    """Subject (Vietnamese) and body (Vietnamese, then English) of the mail of `count` gathered
+    reports, `listed` the first of them (at most MAX_GATHERED)."""
+    values = {"count": count, "reports": listed, "more": max(0, count - len(listed)),
               "console_url": f"{settings.CITYPIN_SITE_URL}/console/"}
     vi = render(GATHERED, "vi", values, use_stored=False)
     en = render(GATHERED, "en", values, use_stored=False, subject=False)
