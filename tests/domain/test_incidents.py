@@ -240,12 +240,21 @@ class IntakeGroupingTests(TestCase):
 
     def generic_plan(self, query, params: dict) -> str:
         """The plan the prepared statement runs with (a generic plan, as PostgreSQL settles on
-        after five executions), sequential scans off: which index it can use at all."""
+        after five executions), over a city's worth of incidents: 2,000 open ones reported this
+        week and 2,000 resolved, spread over 10 km, the table analysed. On the few rows of a test
+        world the planner's choice between two cheap indexes is a coin toss."""
+        from django.contrib.gis.geos import Point
         from django.db import connection
 
+        now = timezone.now()
+        Incident.objects.bulk_create([
+            Incident(category=self.pothole, department=self.construction, location=Point(
+                105.70 + (i * 37 % 1000) / 10000, 10.00 + (i * 53 % 1000) / 10000, srid=4326),
+                status="new" if i % 2 else "resolved", resolved_at=None if i % 2 else now,
+                last_reported_at=now - timedelta(hours=i % 100)) for i in range(4000)])
         name = f"test_{query.name}"
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("ANALYZE incidents_incident")
             cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             cursor.execute(query.prepare_sql.replace(f"PREPARE {query.name} ", f"PREPARE {name} ", 1))
             try:
