@@ -298,11 +298,8 @@ def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
 def gathered_mail(listed: list[Report], count: int) -> tuple[str, str]:
     """Subject (Vietnamese) and body (Vietnamese, then English) of the mail of `count` gathered
     reports, `listed` the first of them (at most MAX_GATHERED)."""
-    values = {"count": count, "reports": listed, "more": max(0, count - len(listed)),
-              "console_url": f"{settings.CITYPIN_SITE_URL}/console/"}
-    vi = render(GATHERED, "vi", values, use_stored=False)
-    en = render(GATHERED, "en", values, use_stored=False, subject=False)
-    return vi.subject, vi.body + BILINGUAL_SEPARATOR + en.body
+    return _staff_mail(GATHERED, {"count": count, "reports": listed, "more": max(0, count - len(listed)),
+                                  "console_url": f"{settings.CITYPIN_SITE_URL}/console/"}, {})
 
 
 def _queue(event: str, report: Report | None, who: Audience, values: dict, *,
