@@ -295,6 +295,14 @@ def send_gathered_notices(now: datetime | None = None, batch: int = 100) -> int:
             return queued
 
 
+def forget_gathered(report: Report, department: Department) -> None:
+    """`report` was rerouted away from `department` while waiting for its address's gathered
+    mail: that mail leaves it out (the department can no longer open it; the new department is
+    told at once by the reroute's own notice)."""
+    if department.email:
+        GatheredNotice.objects.filter(report=report, recipient=department.email.strip().lower()).delete()
+
+
 def gathered_mail(listed: list[Report], count: int) -> tuple[str, str]:
     """Subject (Vietnamese) and body (Vietnamese, then English) of the mail of `count` gathered
     reports, `listed` the first of them (at most MAX_GATHERED)."""

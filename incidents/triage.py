@@ -15,7 +15,7 @@ from django.utils.translation import override
 
 from incidents.events import record, touch
 from incidents.models import Department, Incident, Photo, Report, ReportEvent, StaffMembership
-from incidents.notices import Event, enqueue_department_notice, enqueue_reply
+from incidents.notices import Event, enqueue_department_notice, enqueue_reply, forget_gathered
 from incidents.routing import OutsideJurisdiction, operations_center_at, route
 from incidents.sla import due_times
 from incidents.workflow import clean_message, lock_report
@@ -115,6 +115,7 @@ def reroute_report(report_id: int, department_id: int | None, reason: str, *, ac
         "from": before.code, "to": department.code, "by_rules": by_rules, "not_ours": not_ours})
     # The citizen sees where it went (not why: the reason is internal).
     record(report, ReportEvent.Kind.ROUTED, actor=actor, data={"rerouted": True}, public=True)
+    forget_gathered(report, before)
     enqueue_department_notice(report, department, Event.REROUTED)
     return report
 

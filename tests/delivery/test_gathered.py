@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidents.models import GatheredNotice, Notice, NotificationRule, OutboxMessage, StaffNoticeWindow
 from incidents.notices import MAX_GATHERED, send_gathered_notices
+from incidents.triage import reroute_report
 from incidents.worker import run_once
 from incidents.workflow import transition_report
 from tests.delivery.mailworld import DEPARTMENT, IOC, build_mail_world, clear_outbox, deliver, pothole
@@ -129,6 +130,29 @@ class GatheredNoticeTests(TestCase):
         waiting.delete()
         self.assertFalse(GatheredNotice.objects.exists())
         self.assertEqual(send_gathered_notices(later()), 0)
+
+    def test_a_report_rerouted_while_it_waits_leaves_the_old_department_s_mail(self):
+        """The old department could no longer open it; the new one is told at once by the
+        reroute's own notice."""
+        self.road_authority.email = "roads@example.vn"
+        self.road_authority.save()
+        pothole("a@example.vn", "vi")
+        kept, moved = pothole("b@example.vn", "vi"), pothole("c@example.vn", "vi")
+        reroute_report(moved.pk, self.road_authority.pk, "Đường của khu", actor=None)
+        [rerouted] = mails_to("roads@example.vn")
+        self.assertIn(moved.public_id, rerouted.subject)
+        self.assertEqual(send_gathered_notices(later()), 1)
+        gathered = mails_to(DEPARTMENT)[-1]
+        self.assertIn(kept.public_id, gathered.body)
+        self.assertNotIn(moved.public_id, gathered.body)
+        self.assertIn("1 new report was routed here", gathered.body)
+
+    def test_a_report_rerouted_while_it_waits_alone_leaves_no_mail(self):
+        pothole("a@example.vn", "vi")
+        moved = pothole("b@example.vn", "vi")
+        reroute_report(moved.pk, self.road_authority.pk, "Đường của khu", actor=None)
+        self.assertEqual(send_gathered_notices(later()), 0)
+        self.assertEqual(len(mails_to(DEPARTMENT)), 1)
 
     def test_the_worker_s_pass_sends_what_a_window_gathered(self):
         pothole("a@example.vn", "vi")
