@@ -1,12 +1,18 @@
-"""Area alerts at scale: what matching a new report against 30,000 confirmed immediate
-subscriptions adds to intake, beside intake without it, in the same run.
+"""Area alerts at scale: what 30,000 confirmed immediate subscriptions cost intake, and the
+worker's pass that matches and mails the new reports, in the same run.
 
 The subscriptions (made once, in SQL): 10,000 circles of 200–2,000 m and 10,000 drawn areas of
 about 1 km² spread over the Cần Thơ box, and 10,000 ward subscriptions over the demo's wards.
 Each report is submitted through submit_report (validation, routing, incident matching, events,
 notices) at a ward's point, in a transaction rolled back afterwards, so every run sees the same
-tables. The baseline is the same intake with the alert match switched off; the match statement
-alone (IMMEDIATE_MATCH_SQL) is timed too, with the mails it would queue counted.
+tables.
+
+1. Intake: with the alerts (it marks the report due, AlertDue) against intake with that switched
+   off; since the worker matches, intake costs the same whatever the number of subscribers.
+2. The worker's pass (send_immediate_alerts) over --repeat reports made in one transaction: its
+   time per report, the mails it queued at once and the reports left waiting in the
+   subscriptions' windows, beside the match statement alone (IMMEDIATE_MATCH_SQL) on the same
+   reports; then the same with gathering off (CITYPIN_ALERT_GATHER_S=0: a mail per match).
 
     CITYPIN_BENCH_DB=citypin_bench_alerts .venv/bin/python bench/alerts.py [--repeat 40]
 """
@@ -25,11 +31,12 @@ import _db  # noqa: E402
 _db.use_bench_database()
 
 from django.db import connection, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 
 import incidents.intake as intake  # noqa: E402
 from gis.models import Area  # noqa: E402
-from incidents.alerts import IMMEDIATE_MATCH_SQL, match_params  # noqa: E402
-from incidents.models import AreaAlert, Category  # noqa: E402
+from incidents.alerts import IMMEDIATE_MATCH_SQL, send_immediate_alerts  # noqa: E402
+from incidents.models import AreaAlert, Category, OutboxMessage  # noqa: E402
 
 N = 10_000  # per kind
 
@@ -74,18 +81,42 @@ class Rollback(Exception):
     pass
 
 
-def submit(category: Category, lon: float, lat: float) -> int:
-    """Submit one report and roll it back; the number of alert mails it queued."""
-    queued = 0
+def draft(category: Category, lon: float, lat: float) -> intake.ReportDraft:
+    return intake.ReportDraft(category_code=category.code, lon=lon, lat=lat, description="Bench")
+
+
+def submit(category: Category, lon: float, lat: float) -> None:
+    """Submit one report and roll it back."""
     try:
         with transaction.atomic():
-            report = intake.submit_report(intake.ReportDraft(category_code=category.code, lon=lon, lat=lat,
-                                                             description="Bench"))
-            queued = report.messages.filter(recipient__endswith="@example.vn").count()
+            intake.submit_report(draft(category, lon, lat))
             raise Rollback
     except Rollback:
         pass
-    return queued
+
+
+def worker_pass(category: Category, places: list[tuple[float, float]], gather_s: float) -> dict[str, float]:
+    """Reports at `places` made in one transaction, then the worker's pass over them, timed, and
+    the match statement alone on the same reports; all rolled back."""
+    result = {}
+    try:
+        with transaction.atomic(), override_settings(CITYPIN_ALERT_GATHER_S=gather_s):
+            ids = [intake.submit_report(draft(category, lon, lat)).pk for lon, lat in places]
+            with connection.cursor() as cursor:
+                start = time.perf_counter()
+                cursor.execute(IMMEDIATE_MATCH_SQL, {"reports": ids})
+                result["matches"] = len(cursor.fetchall())
+                result["match_ms"] = (time.perf_counter() - start) * 1000
+            before = OutboxMessage.objects.count()
+            start = time.perf_counter()
+            send_immediate_alerts()
+            result["pass_ms"] = (time.perf_counter() - start) * 1000
+            result["mails"] = OutboxMessage.objects.count() - before
+            result["waiting"] = sum(AreaAlert.objects.values_list("waiting_count", flat=True))
+            raise Rollback
+    except Rollback:
+        pass
+    return result
 
 
 def main() -> None:
@@ -101,46 +132,30 @@ def main() -> None:
     for lon, lat in places[:3]:  # warm caches and connections
         submit(category, lon, lat)
 
-    def run(enabled: bool) -> tuple[float, int]:
-        intake.enqueue_area_alerts = real if enabled else (lambda report: 0)
-        times, mails = [], 0
+    def run(enabled: bool) -> float:
+        intake.enqueue_area_alerts = real if enabled else (lambda report: None)
+        times = []
         for lon, lat in places:
             start = time.perf_counter()
-            mails += submit(category, lon, lat)
+            submit(category, lon, lat)
             times.append(time.perf_counter() - start)
         intake.enqueue_area_alerts = real
-        return statistics.median(times) * 1000, mails
+        return statistics.median(times) * 1000
 
-    off, _none = run(False)
-    on, mails = run(True)
-    off2, _none = run(False)
+    off = run(False)
+    on = run(True)
+    off2 = run(False)
     baseline = min(off, off2)
-    print(f"area alerts, {3 * N:,} confirmed immediate subscriptions, {len(places)} reports at ward points")
-    print(f"  intake (median):            {on:7.2f} ms with the alert match   vs {baseline:7.2f} ms without "
-          f"(+{on - baseline:.2f} ms); {mails / len(places):.1f} alert mails queued per report")
-
-    class Fake:
-        def __init__(self, lon, lat, ward, category_id):
-            from django.contrib.gis.geos import Point
-            self.public_location, self.ward_id, self.category_id = Point(lon, lat, srid=4326), ward, category_id
-
-    wards = list(Area.objects.filter(kind="ward").order_by("id").values_list("id", flat=True)[: len(places)])
-    match_times = []
-    with connection.cursor() as cursor:
-        for (lon, lat), ward in zip(places, wards):
-            params = match_params(Fake(lon, lat, ward, category.pk))
-            start = time.perf_counter()
-            cursor.execute(IMMEDIATE_MATCH_SQL, params)
-            cursor.fetchall()
-            match_times.append(time.perf_counter() - start)
-        cursor.execute("SELECT 1")
-        start = time.perf_counter()
-        for _ in places:
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-        round_trip = (time.perf_counter() - start) / len(places)
-    print(f"  match statement (median):   {statistics.median(match_times) * 1000:7.2f} ms"
-          f"   vs {round_trip * 1000:7.2f} ms for a round trip of SELECT 1")
+    n = len(places)
+    print(f"area alerts, {3 * N:,} confirmed immediate subscriptions, {n} reports at ward points")
+    print(f"  intake (median):  {on:7.2f} ms with the alerts (the report marked due)   vs {baseline:7.2f} ms "
+          f"without ({on - baseline:+.2f} ms)")
+    worker_pass(category, places[:3], 0)  # warm: the URL resolver (unsubscribe links), the templates
+    for gather_s, label in ((600, "gathering (600 s)"), (0, "no gathering")):
+        r = worker_pass(category, places, gather_s)
+        print(f"  worker's pass, {label}: {r['pass_ms'] / n:.2f} ms a report ({r['pass_ms']:.0f} ms for {n}); "
+              f"{r['matches']:,} matches: {r['mails']:,} mails queued, {r['waiting']:,} waiting for their window's "
+              f"end; the match statement alone {r['match_ms'] / n:.2f} ms a report")
 
 
 if __name__ == "__main__":

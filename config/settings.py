@@ -345,6 +345,9 @@ CITYPIN_ALERT_RADIUS_MAX = int(os.environ.get("CITYPIN_ALERT_RADIUS_MAX", "5000"
 CITYPIN_ALERT_MAX_AREA_KM2 = float(os.environ.get("CITYPIN_ALERT_MAX_AREA_KM2", "100"))
 CITYPIN_ALERT_MAX_VERTICES = int(os.environ.get("CITYPIN_ALERT_MAX_VERTICES", "200"))
 CITYPIN_ALERT_DIGEST_HOUR = int(os.environ.get("CITYPIN_ALERT_DIGEST_HOUR", "7"))
+# An immediate subscription mails its first new report at once; the reports it matches in the
+# next this many seconds go as one mail when that window ends (0: one mail a report).
+CITYPIN_ALERT_GATHER_S = float(os.environ.get("CITYPIN_ALERT_GATHER_S", "600"))
 # Webhooks to http:// URLs and to loopback, private and link-local addresses: for development
 # only; with DEBUG off they are refused (SSRF), also at connect time.
 CITYPIN_WEBHOOK_ALLOW_PRIVATE = env_bool("CITYPIN_WEBHOOK_ALLOW_PRIVATE", DEBUG)

@@ -166,8 +166,17 @@ def immediate_mails(matches: list, report: PublicReport) -> list[dict[str, Any]]
     return mails
 
 
-def digest_mail(alert: AreaAlert, reports: list[PublicReport]) -> dict[str, Any]:
+def digest_mail(alert: AreaAlert, reports: list[PublicReport], count: int | None = None,
+                gathered: bool = False) -> dict[str, Any]:
+    """The daily digest of `reports`; `gathered`: an immediate subscription's mail of the `count`
+    reports its window gathered (`reports`: the first of them), with the same list."""
+    count = len(reports) if count is None else count
     with override(alert.language):
         area = describe(alert)
-    return _mail(alert, "digest", {"area": area, "reports": reports[:MAX_DIGEST_REPORTS], "count": len(reports),
-                                   "more": max(0, len(reports) - MAX_DIGEST_REPORTS)})
+    return _mail(alert, "digest", {"area": area, "reports": reports[:MAX_DIGEST_REPORTS], "count": count,
+                                   "more": max(0, count - min(len(reports), MAX_DIGEST_REPORTS)),
+                                   "gathered": gathered})
+
+
+def gathered_mail(alert: AreaAlert, reports: list[PublicReport], count: int) -> dict[str, Any]:
+    return digest_mail(alert, reports, count, gathered=True)

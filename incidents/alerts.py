@@ -5,8 +5,13 @@ daily digest (issue 14, "Who is told what").
 - subscribe_alert validates a request (errors name the field; nothing is saved then), saves the
   subscription pending and queues the confirmation mail in the same transaction. Nothing else
   is mailed until the address confirms (double opt-in).
-- enqueue_area_alerts runs inside submit_report's transaction: one SQL statement finds the
-  confirmed immediate subscriptions the new report matches, one mail each is queued.
+- enqueue_area_alerts runs inside submit_report's transaction and only marks the report due
+  (AlertDue): intake costs the same whatever the number of subscribers.
+- send_immediate_alerts is the worker's pass: one SQL statement matches a batch of due reports
+  against the confirmed immediate subscriptions. A subscription gets its first new report at
+  once and opens a window (CITYPIN_ALERT_GATHER_S); what it matches in the window goes as one
+  mail when the window ends. So a flood in a ward with a thousand subscribers makes a mail per
+  subscriber every ten minutes, not one per report each.
 - send_digests is the worker's daily job: each due daily subscription gets the new reports of
   its area since its last digest (no mail when there are none); last_digest_at moves in the
   transaction that queues the mail.
@@ -31,7 +36,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis.models import Area
-from incidents.alert_mails import PublicReport, confirmation_mail, digest_mail, immediate_mails, public_reports
+from incidents.alert_mails import (
+    MAX_DIGEST_REPORTS,
+    PublicReport,
+    confirmation_mail,
+    digest_mail,
+    gathered_mail,
+    immediate_mails,
+    public_reports,
+)
 from incidents.models import AreaAlert, Category, DrawnArea, OutboxMessage, Report
 from incidents.models.alerts import polygon_problem
 from incidents.prepared import PreparedQuery
@@ -224,27 +237,30 @@ def unsubscribe_alert(token: str) -> bool:
 # the geometry: for a city-sized polygon the planar and geodesic edges differ by centimetres).
 # A report without a point (an address only) matches ward alerts only.
 
-_MATCH_COLUMNS = "a.id, a.kind, a.email, a.language, a.unsubscribe_token, a.radius_m, a.center, a.ward_id"
 _CATEGORY = "(a.category_id IS NULL OR a.category_id = r.category_id)"
 # A digest leaves out what staff rejected before it went out (spam, abuse, not the city's).
 _DIGESTED = f"{_CATEGORY} AND r.status <> 'rejected'"
 
-# Confirmed immediate subscriptions matching a new report: its ward %(ward)s, its public point
-# %(point)s (hex EWKB, SRID 4326; NULL without one) and its category %(category)s. They are
-# constants of the statement, so each branch is an index scan (a join to the report row would
-# hide them from the planner).
-_ACTIVE = ("a.confirmed_at IS NOT NULL AND a.frequency = 'immediate'"
-           " AND (a.category_id IS NULL OR a.category_id = %(category)s)")
+# The confirmed immediate subscriptions each of the due reports %(reports)s (ids) matches, as
+# (subscription id, report id) pairs in that order; reports staff rejected meanwhile are left
+# out (as from a digest). Each branch probes its index once per report.
+_IMMEDIATE = f"a.confirmed_at IS NOT NULL AND a.frequency = 'immediate' AND {_CATEGORY}"
 IMMEDIATE_MATCH_SQL = f"""
-SELECT {_MATCH_COLUMNS}, NULL FROM incidents_areaalert a
- WHERE a.ward_id = %(ward)s AND a.kind = 'ward' AND {_ACTIVE}
+WITH r AS MATERIALIZED (
+    SELECT id, ward_id, category_id, public_location FROM incidents_report
+    WHERE id = ANY(%(reports)s) AND status <> 'rejected'
+)
+SELECT a.id, r.id FROM r JOIN incidents_areaalert a ON a.ward_id = r.ward_id
+ WHERE a.kind = 'ward' AND {_IMMEDIATE}
 UNION ALL
-SELECT {_MATCH_COLUMNS}, NULL FROM incidents_areaalert a
- WHERE ST_Intersects(a.reach, %(point)s::geometry) AND a.kind = 'circle'
-   AND ST_DWithin(a.center::geography, %(point)s::geography, a.radius_m) AND {_ACTIVE}
+SELECT a.id, r.id FROM r JOIN incidents_areaalert a ON ST_Intersects(a.reach, r.public_location)
+ WHERE a.kind = 'circle' AND ST_DWithin(a.center::geography, r.public_location::geography, a.radius_m)
+   AND {_IMMEDIATE}
 UNION ALL
-SELECT {_MATCH_COLUMNS}, da.slug FROM incidents_drawnarea da JOIN incidents_areaalert a ON a.drawn_area_id = da.id
- WHERE ST_Intersects(da.geom, %(point)s::geometry) AND a.kind = 'drawn' AND {_ACTIVE}
+SELECT a.id, r.id FROM r JOIN incidents_drawnarea da ON ST_Intersects(da.geom, r.public_location)
+       JOIN incidents_areaalert a ON a.drawn_area_id = da.id
+ WHERE a.kind = 'drawn' AND {_IMMEDIATE}
+ORDER BY 1, 2
 """
 
 # The reports made public in each of the due daily subscriptions %(alerts)s since its last
@@ -264,10 +280,15 @@ SELECT a.id, r.id, r.created_at FROM a JOIN incidents_drawnarea da ON da.id = a.
 ORDER BY 1, 3, 2
 """
 
-# Prepared (incidents.prepared): its three-branch plan took longer to make than to run. The
-# parameters stay plain values of an index condition, so the generic plan keeps each index scan.
-IMMEDIATE_MATCH = PreparedQuery("citypin_alert_match", IMMEDIATE_MATCH_SQL,
-                                {"ward": "bigint", "category": "bigint", "point": "text"})
+DUE_INSERT = PreparedQuery("citypin_alert_due", "INSERT INTO incidents_alertdue (report_id) VALUES (%(report)s)",
+                           {"report": "bigint"})
+# Due reports taken by one worker (SKIP LOCKED), oldest first.
+TAKE_DUE_SQL = """
+DELETE FROM incidents_alertdue WHERE report_id IN (
+    SELECT report_id FROM incidents_alertdue ORDER BY report_id LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
+RETURNING report_id
+"""
+DUE_BATCH = 500
 
 
 @dataclass
@@ -285,23 +306,118 @@ class Match:
     slug: str | None
 
 
-def match_params(report: Report) -> dict[str, object]:
-    point = report.public_location
-    return {"ward": report.ward_id, "category": report.category_id, "point": point.hexewkb.decode() if point else None}
-
-
-def enqueue_area_alerts(report: Report) -> int:
-    """Queue one mail per confirmed immediate subscription the new public report matches (call
-    inside the transaction that saved it). Returns the number queued."""
+def enqueue_area_alerts(report: Report) -> None:
+    """Mark a report just made public as due for the immediate alerts (call inside the
+    transaction that saved it); the worker matches and mails it (send_immediate_alerts)."""
     with connection.cursor() as cursor:
-        IMMEDIATE_MATCH.execute(cursor, match_params(report))
-        rows = cursor.fetchall()
-    if not rows:
+        DUE_INSERT.execute(cursor, {"report": report.pk})
+
+
+def send_immediate_alerts(now: datetime | None = None) -> int:
+    """The worker's pass: match the due reports, a batch per transaction (two workers at once
+    share the batches), and mail or gather them; then send the windows that ended with reports
+    waiting. Returns the number of mails queued."""
+    now, queued = now or timezone.now(), 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(TAKE_DUE_SQL, {"batch": DUE_BATCH})
+                taken = [report_id for (report_id,) in cursor.fetchall()]
+                if taken:
+                    cursor.execute(IMMEDIATE_MATCH_SQL, {"reports": taken})
+                    queued += _alert(cursor.fetchall(), now)
+        if len(taken) < DUE_BATCH:
+            return queued + _send_windows(now)
+
+
+# What the pass reads of a subscription: what its mails need, and the names (not the outlines) of
+# its ward, category and drawn area; a ward's boundary alone can be thousands of vertices.
+_SUBSCRIPTION_FIELDS = (
+    "kind", "email", "language", "unsubscribe_token", "radius_m", "center", "window_until", "waiting",
+    "waiting_count", "ward__name_vi", "ward__name_en", "category__name_vi", "category__name_en", "drawn_area__slug")
+
+
+def _subscriptions(skip_locked: bool = False, limit: int | None = None, **filters) -> list[AreaAlert]:
+    """Subscriptions, locked, with what their mails name (their ward, category, drawn area)."""
+    return list(AreaAlert.objects.select_for_update(skip_locked=skip_locked, of=("self",)).filter(**filters)
+                .select_related("ward", "category", "drawn_area").only(*_SUBSCRIPTION_FIELDS).order_by("id")[:limit])
+
+
+# Reports %(reports)s join what waits in subscriptions %(alerts)s (the two arrays pair them): the
+# first MAX_DIGEST_REPORTS are kept to be listed, all are counted.
+WAIT_SQL = """
+UPDATE incidents_areaalert a
+SET waiting = (a.waiting || v.reports)[1:%(listed)s], waiting_count = a.waiting_count + cardinality(v.reports)
+FROM (SELECT alert, array_agg(report ORDER BY report) AS reports
+      FROM unnest(%(alerts)s::bigint[], %(reports)s::bigint[]) AS p(alert, report) GROUP BY alert) v
+WHERE a.id = v.alert
+"""
+OPEN_WINDOW_SQL = """
+UPDATE incidents_areaalert SET window_until = %(until)s, waiting = '{}', waiting_count = 0 WHERE id = ANY(%(alerts)s)
+"""
+
+
+def _alert(pairs: list[tuple[int, int]], now: datetime) -> int:
+    """Each matched subscription: its first report mailed at once if it is quiet, opening a
+    window; the others added to what waits for its window's end."""
+    matched: dict[int, list[int]] = {}
+    for alert_id, report_id in pairs:
+        matched.setdefault(alert_id, []).append(report_id)
+    if not matched:
         return 0
-    matches = [Match(*row[:6], GEOSGeometry(row[6]) if row[6] else None, *row[7:]) for row in rows]
-    public = public_reports([report.pk])[report.pk]
-    OutboxMessage.objects.bulk_create([OutboxMessage(**fields) for fields in immediate_mails(matches, public)])
-    return len(matches)
+    seconds = settings.CITYPIN_ALERT_GATHER_S
+    at_once: dict[int, list[Match]] = {}  # report id: the subscriptions it is mailed to now
+    opened, waiting = [], ([], [])  # subscriptions whose window opens; (subscription, report) pairs that wait
+    for alert in _subscriptions(pk__in=list(matched)):  # one unsubscribed meanwhile is gone
+        ids = matched[alert.pk]
+        if seconds <= 0:
+            now_ids, later = ids, []
+        elif alert.waiting_count == 0 and (alert.window_until is None or alert.window_until <= now):
+            now_ids, later = ids[:1], ids[1:]
+            opened.append(alert.pk)
+        else:
+            now_ids, later = [], ids
+        match = Match(alert.pk, alert.kind, alert.email, alert.language, alert.unsubscribe_token, alert.radius_m,
+                      alert.center, alert.ward_id, alert.drawn_area.slug if alert.drawn_area_id else None)
+        for report_id in now_ids:
+            at_once.setdefault(report_id, []).append(match)
+        waiting[0].extend([alert.pk] * len(later))
+        waiting[1].extend(later)
+    with connection.cursor() as cursor:
+        if opened:
+            cursor.execute(OPEN_WINDOW_SQL, {"until": now + timedelta(seconds=seconds), "alerts": opened})
+        if waiting[0]:
+            cursor.execute(WAIT_SQL, {"alerts": waiting[0], "reports": waiting[1], "listed": MAX_DIGEST_REPORTS})
+    reports = public_reports(list(at_once))
+    mails = [OutboxMessage(**fields) for report_id, matches in at_once.items()
+             for fields in immediate_mails(matches, reports[report_id])]
+    OutboxMessage.objects.bulk_create(mails)
+    return len(mails)
+
+
+def _send_windows(now: datetime) -> int:
+    """One mail for each subscription whose window ended with reports waiting, and its next
+    window; those staff rejected meanwhile are left out."""
+    queued = 0
+    while True:
+        with transaction.atomic():
+            alerts = _subscriptions(skip_locked=True, limit=DIGEST_BATCH, waiting_count__gt=0, window_until__lte=now)
+            if not alerts:
+                return queued
+            reports = public_reports(sorted({i for alert in alerts for i in alert.waiting}))
+            mails = []
+            for alert in alerts:
+                listed = [reports[i] for i in alert.waiting if i in reports and reports[i].status != "rejected"]
+                gone = len(alert.waiting) - len(listed)
+                if listed:
+                    mails.append(OutboxMessage(**gathered_mail(alert, listed, alert.waiting_count - gone)))
+            with connection.cursor() as cursor:
+                cursor.execute(OPEN_WINDOW_SQL, {"until": now + timedelta(seconds=settings.CITYPIN_ALERT_GATHER_S),
+                                                 "alerts": [alert.pk for alert in alerts]})
+            OutboxMessage.objects.bulk_create(mails)
+            queued += len(mails)
+        if len(alerts) < DIGEST_BATCH:
+            return queued
 
 
 def digest_due_before(now: datetime) -> datetime:

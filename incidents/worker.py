@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from incidents.alerts import send_digests
+from incidents.alerts import send_digests, send_immediate_alerts
 from incidents.cells import fold_tile_cells
 from incidents.delivery.open311_poll import poll_open311
 from incidents.delivery.outbox import send_pending, serve
@@ -83,6 +83,9 @@ def run_once() -> str:
     polled = poll_open311(now)  # each back office at most every CITYPIN_OPEN311_POLL_INTERVAL
     if polled.summary():
         lines.append(polled.summary())
+    alerts = send_immediate_alerts(now)  # the new public reports' area alerts, and the windows that ended
+    if alerts:
+        lines.append(f"area alerts: {alerts} immediate mails queued")
     digests = send_digests(now)  # a cheap indexed look when none is due
     if digests:
         lines.append(f"area alerts: {digests} daily digests queued")

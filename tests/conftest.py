@@ -23,6 +23,9 @@ def pytest_configure(config):
     # department's mail says and who gets it make several reports a test. Gathering the mails of
     # a storm (on by default) has its tests, tests/delivery/test_gathered.py, which turn it on.
     settings.CITYPIN_STAFF_NOTICE_GATHER_S = 0
+    # Likewise one alert mail per new report for each subscription (CITYPIN_ALERT_GATHER_S=0);
+    # tests/alerts/test_gathering.py turns gathering on.
+    settings.CITYPIN_ALERT_GATHER_S = 0
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The domain's models, split along its seams: configuration (who handles what), reports
 (what citizens sent and what happened to it), and incidents (what the city acts on)."""
 
-from incidents.models.alerts import AreaAlert, DrawnArea
+from incidents.models.alerts import AlertDue, AreaAlert, DrawnArea
 from incidents.models.config import (
     ApiKey,
     CalendarDay,
@@ -39,6 +39,7 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 )
 
 __all__ = [
+    "AlertDue",
     "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
     "WebhookEndpoint", "DigestRun", "GatheredNotice", "MessageTemplate", "Notice", "NotificationRule", "StaffNoticeWindow",

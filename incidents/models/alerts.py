@@ -11,6 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
@@ -121,6 +122,14 @@ class AreaAlert(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     # The daily digest covers reports made public after this (created_at for a new one).
     last_digest_at = models.DateTimeField(_("last digest"), null=True, blank=True)
+    # An immediate subscription mails its first new report at once and opens a window
+    # (CITYPIN_ALERT_GATHER_S): the reports it matches before `window_until` wait, and go as one
+    # mail when it ends. `waiting` holds the first of them (ids, at most MAX_DIGEST_REPORTS, the
+    # ones the mail lists), `waiting_count` counts them all. Written only by the worker.
+    window_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Database defaults: subscriptions made in SQL (imports, benchmarks) start quiet too.
+    waiting = ArrayField(models.BigIntegerField(), db_default=[], blank=True, editable=False)
+    waiting_count = models.PositiveIntegerField(db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("area alert")
@@ -129,6 +138,7 @@ class AreaAlert(models.Model):
             models.Index(fields=["ward"], condition=Q(confirmed_at__isnull=False), name="alert_confirmed_ward"),
             models.Index(fields=["frequency", "last_digest_at"], condition=Q(confirmed_at__isnull=False),
                          name="alert_confirmed_frequency"),
+            models.Index(fields=["window_until"], condition=Q(waiting_count__gt=0), name="alert_waiting_window"),
         ]
         constraints = [
             # Each kind carries exactly its own area.
@@ -149,3 +159,11 @@ class AreaAlert(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class AlertDue(models.Model):
+    """A report made public whose immediate alerts the worker has yet to send: written in the
+    transaction that makes it public, taken by the worker (incidents/alerts.py), so intake costs
+    the same whatever the number of subscribers."""
+
+    report = models.OneToOneField("incidents.Report", primary_key=True, on_delete=models.CASCADE, related_name="+")

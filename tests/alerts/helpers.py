@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from incidents.alerts import AlertRequest, confirm_alert, subscribe_alert
+from incidents.alerts import AlertRequest, confirm_alert, send_immediate_alerts, subscribe_alert
 from incidents.intake import ReportDraft, Reporter, submit_report
 from incidents.models import AreaAlert, Report
 
@@ -25,9 +25,13 @@ def in_ward(ward, **fields) -> AreaAlert:
     return subscribed(kind="ward", ward=ward.pk, **fields)
 
 
-def reported(lon: float, lat: float, category: str = "encroachment", **fields) -> Report:
-    """A report by a citizen with contact details (which no alert may show)."""
+def reported(lon: float, lat: float, category: str = "encroachment", alerts: bool = True, **fields) -> Report:
+    """A report by a citizen with contact details (which no alert may show), and the worker's
+    pass over the immediate alerts that follows within seconds (alerts=False: not yet)."""
     draft = ReportDraft(category_code=category, lon=lon, lat=lat, description=fields.pop("description", "Lấn chiếm vỉa hè"),
                         reporter=Reporter(name="Trần Thị Bí Mật", email="bimat@example.vn", phone="0909 555 123"),
                         attributes=fields.pop("attributes", {}), **fields)
-    return submit_report(draft)
+    report = submit_report(draft)
+    if alerts:
+        send_immediate_alerts()
+    return report

@@ -1,6 +1,8 @@
 """Immediate alerts: a new public report is matched in SQL against the confirmed immediate
-subscriptions (ward, circle on the ellipsoid, drawn polygon; category filter) and one mail per
-match is queued in the intake's transaction. Points placed by hand in tests.world's world."""
+subscriptions (ward, circle on the ellipsoid, drawn polygon; category filter) by the worker's
+pass that follows intake (tests.alerts.helpers.reported runs it), and one mail per match is
+queued (the suite runs with CITYPIN_ALERT_GATHER_S=0; test_gathering.py turns it on). Points
+placed by hand in tests.world's world."""
 
 from django.conf import settings
 from django.core import mail
@@ -207,7 +209,7 @@ class HeaderInjectionTests(TestCase):
 
 
 class IndexUseTests(TestCase):
-    """With many subscriptions (2,000 circles, 2,000 drawn areas, 2,000 on one ward; analysed), the match is
+    """With many subscriptions (2,000 circles, 2,000 drawn areas, 2,000 over 200 wards; analysed), the match is
     answered from the indexes: the circles' reach polygons and the drawn areas by GiST, the
     wards by btree. The plan is read, not timed."""
 
@@ -225,10 +227,19 @@ class IndexUseTests(TestCase):
                        'immediate', 'ct' || i, 'ut' || i, now(), now()
                   FROM generate_series(1, 2000) i,
                        LATERAL (SELECT ST_SetSRID(ST_MakePoint(105.0 + (i % 100) * 0.01, 9.5 + (i / 100) * 0.01), 4326) p) g""")
+            # 200 more wards, far away (a province has scores; a country thousands), and the ward
+            # subscriptions spread over them, ten a ward, ten of them on ward B.
+            cursor.execute("""
+                INSERT INTO geo_area (kind, code, name_vi, name_en, boundary, area_m2)
+                SELECT 'ward', 'W' || i, 'Phường ' || i, 'Ward ' || i,
+                       ST_Multi(ST_MakeEnvelope(100 + i * 0.01, 0, 100.005 + i * 0.01, 0.005, 4326)), 300000
+                  FROM generate_series(1, 200) i""")
             cursor.execute("""
                 INSERT INTO incidents_areaalert (email, language, kind, ward_id, frequency, confirm_token,
                                                  unsubscribe_token, created_at, confirmed_at)
-                SELECT 'w' || i || '@example.vn', 'vi', 'ward', %s, 'immediate', 'cw' || i, 'uw' || i, now(), now()
+                SELECT 'w' || i || '@example.vn', 'vi', 'ward',
+                       CASE WHEN i <= 10 THEN %s ELSE (SELECT id FROM geo_area WHERE code = 'W' || (i %% 200 + 1)) END,
+                       'immediate', 'cw' || i, 'uw' || i, now(), now()
                   FROM generate_series(1, 2000) i""", [cls.ward_b.pk])
             cursor.execute("""
                 INSERT INTO incidents_drawnarea (slug, geom, created_at)
@@ -241,12 +252,12 @@ class IndexUseTests(TestCase):
     def test_the_immediate_match_uses_the_spatial_and_ward_indexes(self):
         from django.db import connection
 
-        from incidents.alerts import IMMEDIATE_MATCH_SQL, match_params
+        from incidents.alerts import IMMEDIATE_MATCH_SQL
 
         subscribed(kind="drawn", area=SQUARE_IN_A)
-        report = reported(105.72, 10.02)
+        reports = [reported(105.72, 10.02).pk, reported(105.77, 10.02).pk]
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN " + IMMEDIATE_MATCH_SQL, match_params(report))
+            cursor.execute("EXPLAIN " + IMMEDIATE_MATCH_SQL, {"reports": reports})
             plan = "\n".join(row[0] for row in cursor.fetchall())
         self.assertRegex(plan, r"Index Scan using incidents_areaalert_reach_\w+_id")
         self.assertRegex(plan, r"Index Scan using incidents_drawnarea_geom_\w+_id")
