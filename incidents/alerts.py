@@ -388,8 +388,8 @@ def _alert(pairs: list[tuple[int, int]], now: datetime) -> int:
             cursor.execute(OPEN_WINDOW_SQL, {"until": now + timedelta(seconds=seconds), "alerts": opened})
         if waiting[0]:
             cursor.execute(WAIT_SQL, {"alerts": waiting[0], "reports": waiting[1], "listed": MAX_DIGEST_REPORTS})
-    reports = public_reports(list(at_once))
-    mails = [OutboxMessage(**fields) for report_id, matches in at_once.items()
+    reports = public_reports(list(at_once))  # one deleted since the match is not mailed
+    mails = [OutboxMessage(**fields) for report_id, matches in at_once.items() if report_id in reports
              for fields in immediate_mails(matches, reports[report_id])]
     OutboxMessage.objects.bulk_create(mails)
     return len(mails)
