@@ -177,6 +177,3 @@ def digest_mail(alert: AreaAlert, reports: list[PublicReport], count: int | None
                                    "more": max(0, count - min(len(reports), MAX_DIGEST_REPORTS)),
                                    "gathered": gathered})
 
-
-def gathered_mail(alert: AreaAlert, reports: list[PublicReport], count: int) -> dict[str, Any]:
-    return digest_mail(alert, reports, count, gathered=True)

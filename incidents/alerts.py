@@ -41,7 +41,6 @@ from incidents.alert_mails import (
     PublicReport,
     confirmation_mail,
     digest_mail,
-    gathered_mail,
     immediate_mails,
     public_reports,
 )
@@ -244,10 +243,11 @@ _DIGESTED = f"{_CATEGORY} AND r.status <> 'rejected'"
 # The confirmed immediate subscriptions each of the due reports %(reports)s (ids) matches, as
 # (subscription id, report id) pairs in that order; reports staff rejected meanwhile are left
 # out (as from a digest). Each branch probes its index once per report.
-_IMMEDIATE = f"a.confirmed_at IS NOT NULL AND a.frequency = 'immediate' AND {_CATEGORY}"
+# Only reports made after the subscription was confirmed (as intake matched them before the worker did).
+_IMMEDIATE = f"a.confirmed_at <= r.created_at AND a.frequency = 'immediate' AND {_CATEGORY}"
 IMMEDIATE_MATCH_SQL = f"""
 WITH r AS MATERIALIZED (
-    SELECT id, ward_id, category_id, public_location FROM incidents_report
+    SELECT id, ward_id, category_id, public_location, created_at FROM incidents_report
     WHERE id = ANY(%(reports)s) AND status <> 'rejected'
 )
 SELECT a.id, r.id FROM r JOIN incidents_areaalert a ON a.ward_id = r.ward_id
@@ -288,7 +288,9 @@ DELETE FROM incidents_alertdue WHERE report_id IN (
     SELECT report_id FROM incidents_alertdue ORDER BY report_id LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
 RETURNING report_id
 """
-DUE_BATCH = 500
+DUE_BATCH = 200  # due reports matched and mailed in one transaction
+DUE_BATCHES = 25  # at most, in one pass: the worker's other jobs run between passes
+WINDOW_BATCH = 200  # ended windows mailed in one transaction
 
 
 @dataclass
@@ -318,7 +320,7 @@ def send_immediate_alerts(now: datetime | None = None) -> int:
     share the batches), and mail or gather them; then send the windows that ended with reports
     waiting. Returns the number of mails queued."""
     now, queued = now or timezone.now(), 0
-    while True:
+    for _batch in range(DUE_BATCHES):
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(TAKE_DUE_SQL, {"batch": DUE_BATCH})
@@ -327,7 +329,8 @@ def send_immediate_alerts(now: datetime | None = None) -> int:
                     cursor.execute(IMMEDIATE_MATCH_SQL, {"reports": taken})
                     queued += _alert(cursor.fetchall(), now)
         if len(taken) < DUE_BATCH:
-            return queued + _send_windows(now)
+            break
+    return queued + _send_windows(now)
 
 
 # What the pass reads of a subscription: what its mails need, and the names (not the outlines) of
@@ -344,14 +347,17 @@ def _subscriptions(skip_locked: bool = False, limit: int | None = None, **filter
 
 
 # Reports %(reports)s join what waits in subscriptions %(alerts)s (the two arrays pair them): the
-# first MAX_DIGEST_REPORTS are kept to be listed, all are counted.
+# oldest MAX_DIGEST_REPORTS (the lowest ids) are kept to be listed, all are counted.
 WAIT_SQL = """
 UPDATE incidents_areaalert a
-SET waiting = (a.waiting || v.reports)[1:%(listed)s], waiting_count = a.waiting_count + cardinality(v.reports)
+SET waiting = (SELECT array_agg(x ORDER BY x) FROM unnest(a.waiting || v.reports) AS x)[1:%(listed)s],
+    waiting_count = a.waiting_count + cardinality(v.reports)
 FROM (SELECT alert, array_agg(report ORDER BY report) AS reports
       FROM unnest(%(alerts)s::bigint[], %(reports)s::bigint[]) AS p(alert, report) GROUP BY alert) v
 WHERE a.id = v.alert
 """
+# Subscriptions %(alerts)s mailed now: their next window ends at %(until)s (NULL: none, they stay
+# quiet), and nothing waits in it.
 OPEN_WINDOW_SQL = """
 UPDATE incidents_areaalert SET window_until = %(until)s, waiting = '{}', waiting_count = 0 WHERE id = ANY(%(alerts)s)
 """
@@ -391,7 +397,7 @@ def _alert(pairs: list[tuple[int, int]], now: datetime) -> int:
     reports = public_reports(list(at_once))  # one deleted since the match is not mailed
     mails = [OutboxMessage(**fields) for report_id, matches in at_once.items() if report_id in reports
              for fields in immediate_mails(matches, reports[report_id])]
-    OutboxMessage.objects.bulk_create(mails)
+    OutboxMessage.objects.bulk_create(mails, batch_size=1000)
     return len(mails)
 
 
@@ -401,22 +407,25 @@ def _send_windows(now: datetime) -> int:
     queued = 0
     while True:
         with transaction.atomic():
-            alerts = _subscriptions(skip_locked=True, limit=DIGEST_BATCH, waiting_count__gt=0, window_until__lte=now)
+            alerts = _subscriptions(skip_locked=True, limit=WINDOW_BATCH, waiting_count__gt=0, window_until__lte=now)
             if not alerts:
                 return queued
             reports = public_reports(sorted({i for alert in alerts for i in alert.waiting}))
-            mails = []
+            mails, mailed = [], []
             for alert in alerts:
-                listed = [reports[i] for i in alert.waiting if i in reports and reports[i].status != "rejected"]
-                gone = len(alert.waiting) - len(listed)
-                if listed:
-                    mails.append(OutboxMessage(**gathered_mail(alert, listed, alert.waiting_count - gone)))
+                listed = [reports[i] for i in alert.waiting
+                          if i in reports and reports[i].status != Report.Status.REJECTED]
+                count = alert.waiting_count - (len(alert.waiting) - len(listed))
+                if count > 0:  # those beyond the listed ones are counted, even when none is listed
+                    mails.append(OutboxMessage(**digest_mail(alert, listed, count, gathered=True)))
+                    mailed.append(alert.pk)
             with connection.cursor() as cursor:
                 cursor.execute(OPEN_WINDOW_SQL, {"until": now + timedelta(seconds=settings.CITYPIN_ALERT_GATHER_S),
-                                                 "alerts": [alert.pk for alert in alerts]})
+                                                 "alerts": mailed})
+                cursor.execute(OPEN_WINDOW_SQL, {"until": None, "alerts": [a.pk for a in alerts if a.pk not in mailed]})
             OutboxMessage.objects.bulk_create(mails)
             queued += len(mails)
-        if len(alerts) < DIGEST_BATCH:
+        if len(alerts) < WINDOW_BATCH:
             return queued
 
 
@@ -454,10 +463,8 @@ def send_digests(now: datetime | None = None) -> int:
     due_before, until, queued = digest_due_before(now), now - DIGEST_LAG, 0
     while True:
         with transaction.atomic():
-            alerts = list(AreaAlert.objects.select_for_update(skip_locked=True, of=("self",))
-                          .filter(confirmed_at__isnull=False, frequency=AreaAlert.Frequency.DAILY,
-                                  last_digest_at__lt=due_before)
-                          .select_related("ward", "category", "drawn_area").order_by("id")[:DIGEST_BATCH])
+            alerts = _subscriptions(skip_locked=True, limit=DIGEST_BATCH, confirmed_at__isnull=False,
+                                    frequency=AreaAlert.Frequency.DAILY, last_digest_at__lt=due_before)
             if not alerts:
                 return queued
             with connection.cursor() as cursor:

@@ -70,6 +70,9 @@ def run_once() -> str:
             lines.append(f"outbox: {sent} sent, {failed} failed")
     if _folder is None or not _folder.is_alive():  # else the folding thread does it
         fold_tile_cells()
+    alerts = send_immediate_alerts()  # the new public reports' area alerts, and the windows that ended (its own clock)
+    if alerts:
+        lines.append(f"area alerts: {alerts} immediate mails queued")
     now = timezone.now()
     escalated = escalate_overdue(now)
     if escalated:
@@ -83,9 +86,6 @@ def run_once() -> str:
     polled = poll_open311(now)  # each back office at most every CITYPIN_OPEN311_POLL_INTERVAL
     if polled.summary():
         lines.append(polled.summary())
-    alerts = send_immediate_alerts(now)  # the new public reports' area alerts, and the windows that ended
-    if alerts:
-        lines.append(f"area alerts: {alerts} immediate mails queued")
     digests = send_digests(now)  # a cheap indexed look when none is due
     if digests:
         lines.append(f"area alerts: {digests} daily digests queued")

@@ -106,7 +106,20 @@ class GatheringTests(TestCase):
         gathered = mails()[-1]
         self.assertEqual(gathered.body.count("/r/"), MAX_DIGEST_REPORTS)
         self.assertIn(f"thêm {MAX_DIGEST_REPORTS + 2} phản ánh mới", gathered.body)
-        self.assertIn("2", gathered.body.split("/r/")[-1])  # "…and 2 more"
+        self.assertIn("…và 2 phản ánh khác: xem trên bản đồ.", gathered.body)
+        listed = [r.public_id for r in storm[1:MAX_DIGEST_REPORTS + 1]]  # the oldest that waited
+        self.assertEqual(re.findall(r"/r/([^/]+)/", gathered.body), listed)
+
+    def test_when_every_listed_report_was_rejected_the_ones_counted_beyond_them_still_get_a_mail(self):
+        in_ward(self.ward_a)
+        storm = [reported(105.72, 10.02 + i / 10000, alerts=False) for i in range(MAX_DIGEST_REPORTS + 3)]
+        send_immediate_alerts()
+        for report in storm[1:MAX_DIGEST_REPORTS + 1]:
+            transition_report(report.pk, "rejected", message="Rác")
+        self.assertEqual(send_immediate_alerts(later()), 1)
+        gathered = mails()[-1]
+        self.assertNotIn("/r/", gathered.body)
+        self.assertIn("thêm 2 phản ánh mới", gathered.body)
 
     def test_a_report_staff_rejected_while_it_waited_is_left_out(self):
         in_ward(self.ward_a)
@@ -129,11 +142,39 @@ class GatheringTests(TestCase):
     def test_after_a_quiet_window_the_next_report_goes_at_once_again(self):
         in_ward(self.ward_a)
         reported(105.72, 10.02)
-        send_immediate_alerts(later())  # nothing waited: no mail
-        self.assertEqual(len(mails()), 1)
-        AreaAlert.objects.update(window_until=timezone.now() - timedelta(seconds=1))
-        second = reported(105.72, 10.03)
+        second = reported(105.72, 10.03, alerts=False)
+        self.assertEqual(send_immediate_alerts(later()), 1)  # after the window: at once, not gathered
         self.assertEqual(mails()[-1].report, second)
+
+    def test_a_report_after_the_gathered_mail_waits_for_the_next_window(self):
+        alert = in_ward(self.ward_a)
+        reported(105.72, 10.02)
+        reported(105.72, 10.03)
+        end = later()
+        send_immediate_alerts(end)
+        alert.refresh_from_db()
+        self.assertEqual(alert.window_until, end + timedelta(seconds=WINDOW_S))
+        third = reported(105.72, 10.04, alerts=False)
+        self.assertEqual(send_immediate_alerts(end + timedelta(seconds=1)), 0)
+        self.assertEqual(send_immediate_alerts(end + timedelta(seconds=WINDOW_S + 1)), 1)
+        self.assertIn(third.public_id, mails()[-1].body)
+        self.assertIsNone(mails()[-1].report)
+
+    def test_a_window_that_ends_with_nothing_left_to_mail_leaves_the_subscription_quiet(self):
+        alert = in_ward(self.ward_a)
+        reported(105.72, 10.02)
+        spam = reported(105.72, 10.03)
+        transition_report(spam.pk, "rejected", message="Rác")
+        self.assertEqual(send_immediate_alerts(later()), 0)
+        alert.refresh_from_db()
+        self.assertEqual((alert.window_until, alert.waiting_count), (None, 0))
+        third = reported(105.72, 10.04)
+        self.assertEqual(mails()[-1].report, third)
+
+    def test_a_report_made_before_the_subscription_was_confirmed_is_not_mailed(self):
+        reported(105.72, 10.02, alerts=False)
+        in_ward(self.ward_a)
+        self.assertEqual(send_immediate_alerts(), 0)
 
     def test_each_subscription_has_its_own_window(self):
         in_ward(self.ward_a)
