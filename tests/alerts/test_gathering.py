@@ -121,6 +121,18 @@ class GatheringTests(TestCase):
         self.assertNotIn("/r/", gathered.body)
         self.assertIn("thêm 2 phản ánh mới", gathered.body)
 
+    def test_what_waits_is_kept_oldest_first_whichever_pass_adds_it(self):
+        """Two workers may add a subscription's reports out of order (each takes its own batch)."""
+        alert = in_ward(self.ward_a)
+        reported(105.72, 10.02)
+        older, newer = reported(105.72, 10.03, alerts=False), reported(105.72, 10.04, alerts=False)
+        AlertDue.objects.filter(report=older).delete()  # taken by a slower worker: it comes second
+        send_immediate_alerts()
+        AlertDue.objects.create(report=older)
+        send_immediate_alerts()
+        alert.refresh_from_db()
+        self.assertEqual(alert.waiting, [older.pk, newer.pk])
+
     def test_a_report_staff_rejected_while_it_waited_is_left_out(self):
         in_ward(self.ward_a)
         reported(105.72, 10.02)
