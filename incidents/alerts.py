@@ -241,9 +241,9 @@ _CATEGORY = "(a.category_id IS NULL OR a.category_id = r.category_id)"
 _DIGESTED = f"{_CATEGORY} AND r.status <> 'rejected'"
 
 # The confirmed immediate subscriptions each of the due reports %(reports)s (ids) matches, as
-# (subscription id, report id) pairs in that order; reports staff rejected meanwhile are left
-# out (as from a digest). Each branch probes its index once per report.
-# Only reports made after the subscription was confirmed (as intake matched them before the worker did).
+# (subscription id, report id) pairs in that order: only reports made after the subscription was
+# confirmed (as when intake matched them), and not those staff rejected meanwhile (as from a
+# digest). Each branch probes its index once per report.
 _IMMEDIATE = f"a.confirmed_at <= r.created_at AND a.frequency = 'immediate' AND {_CATEGORY}"
 IMMEDIATE_MATCH_SQL = f"""
 WITH r AS MATERIALIZED (
