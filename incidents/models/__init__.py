@@ -39,8 +39,7 @@ from incidents.models.reports import (  # noqa: F401 (migrations)
 )
 
 __all__ = [
-    "AlertDue",
-    "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
+    "AlertDue", "ApiKey", "AreaAlert", "DrawnArea", "CalendarDay", "Category", "ClientSubmission", "CategoryAttribute", "CategoryGroup", "Department", "Hotspot", "HotspotRun", "IdempotencyRecord", "Incident", "OutboxMessage",
     "Photo", "Report", "ReportEvent", "ResponseTemplate", "RoutingRule", "SavedView", "StaffMembership", "Supporter",
     "WebhookEndpoint", "DigestRun", "GatheredNotice", "MessageTemplate", "Notice", "NotificationRule", "StaffNoticeWindow",
     "Unsubscription",
