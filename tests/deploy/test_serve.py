@@ -157,7 +157,15 @@ def test_sigterm_stops_the_server_and_the_worker_cleanly(served):
     children = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) >= 3  # the script, gunicorn (master and workers) and the worker
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say what was still running, and what the worker last did
+        still = subprocess.run(["ps", "-o", "pid,etime,args", "-s", str(process.pid)], capture_output=True,
+                               text=True).stdout
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"make serve did not stop within 60 s of SIGTERM; still running:\n{still}\n"
+                    f"its output's end:\n{output[-4000:]}")
     assert process.returncode == 0, output
     assert "serve: stopped" in output
     assert subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True).stdout == b""
